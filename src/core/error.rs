@@ -1,0 +1,221 @@
+//! The errors of the token client: a stable [`ErrorCode`] and the structured fields each code
+//! carries, as `spec/api.md` lists them.
+//!
+//! Every message is one English sentence. Text that came from the server is redacted (see
+//! [`ClientSecret::redact`](super::ClientSecret::redact)) and shortened before it gets here.
+
+/// The `code` of a `SehatmuError`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// A bad argument, found before any network I/O.
+    InvalidArgument,
+    /// The server did not accept the client id and secret.
+    InvalidCredentials,
+    /// The server's rate limit (or the client's guard of it) refuses requests for a while.
+    RateLimited,
+    /// Any other 4xx.
+    RequestRejected,
+    /// Any 5xx.
+    ServerError,
+    /// No HTTP response: refused, reset, DNS, TLS, CORS.
+    NetworkError,
+    /// `timeoutMs` passed.
+    Timeout,
+    /// The caller's `signal` aborted.
+    Aborted,
+    /// A 2xx without a usable token, or a status no token endpoint should answer with.
+    InvalidResponse,
+}
+
+impl ErrorCode {
+    /// The code as JavaScript sees it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidArgument => "invalid_argument",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::RateLimited => "rate_limited",
+            Self::RequestRejected => "request_rejected",
+            Self::ServerError => "server_error",
+            Self::NetworkError => "network_error",
+            Self::Timeout => "timeout",
+            Self::Aborted => "aborted",
+            Self::InvalidResponse => "invalid_response",
+        }
+    }
+}
+
+/// One entry of a FHIR `OperationOutcome.issue`, its strings as sent (redacted).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Issue {
+    /// `severity` (the API's own example uses `"invalid"`, which FHIR does not define).
+    pub severity: Option<String>,
+    /// `code`.
+    pub code: Option<String>,
+    /// `details.text`.
+    pub text: Option<String>,
+}
+
+/// A failure, with the fields its code carries. It never holds the client secret.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Error {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// One readable sentence, with the server's own words where it sent some.
+    pub message: String,
+    /// `invalid_argument`: the argument or option at fault.
+    pub field: Option<&'static str>,
+    /// The HTTP status, where there was a response.
+    pub status: Option<u16>,
+    /// `rate_limited` (and a 5xx with `Retry-After`): how long to wait, in ms.
+    pub retry_after_ms: Option<u64>,
+    /// The `OperationOutcome` issues of a 4xx.
+    pub issues: Option<Vec<Issue>>,
+    /// The OAuth 2 `error` code of a 4xx body.
+    pub oauth_error: Option<String>,
+    /// The response text (at most 2 KiB) of `request_rejected`, `server_error`, `invalid_response`.
+    pub body: Option<String>,
+    /// `timeout`: the timeout that passed.
+    pub timeout_ms: Option<f64>,
+}
+
+impl Error {
+    /// An error with no extra fields.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+            status: None,
+            retry_after_ms: None,
+            issues: None,
+            oauth_error: None,
+            body: None,
+            timeout_ms: None,
+        }
+    }
+
+    /// `invalid_argument` for `field`: "`field` must be …".
+    pub fn invalid_argument(field: &'static str, must: &str) -> Self {
+        Self {
+            field: Some(field),
+            ..Self::new(
+                ErrorCode::InvalidArgument,
+                format!("Invalid {field}: it must be {must}."),
+            )
+        }
+    }
+
+    /// `network_error`: no HTTP response from `url`; `detail` is the platform's reason.
+    pub fn network(url: &str, detail: &str) -> Self {
+        let detail = one_line(detail, 300);
+        let message = if detail.is_empty() {
+            format!("Could not reach the SehatMu token endpoint {url}.")
+        } else {
+            format!("Could not reach the SehatMu token endpoint {url}: {detail}")
+        };
+        Self::new(ErrorCode::NetworkError, message)
+    }
+
+    /// `timeout`: `timeout_ms` passed before the whole response arrived.
+    pub fn timeout(timeout_ms: f64) -> Self {
+        // Whole milliseconds are enough for a sentence; the field keeps the exact value.
+        let whole = timeout_ms.ceil() as u64;
+        Self {
+            timeout_ms: Some(timeout_ms),
+            ..Self::new(
+                ErrorCode::Timeout,
+                format!("The SehatMu token request timed out after {whole} ms."),
+            )
+        }
+    }
+
+    /// `aborted`: the caller's signal aborted the request.
+    pub fn aborted() -> Self {
+        Self::new(
+            ErrorCode::Aborted,
+            "The SehatMu token request was aborted by the caller's signal.",
+        )
+    }
+
+    /// `rate_limited` raised locally, without I/O, while a server-imposed wait runs.
+    pub fn rate_limited_locally(retry_after_ms: u64) -> Self {
+        Self {
+            retry_after_ms: Some(retry_after_ms),
+            ..Self::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "Not sending a token request: the SehatMu server asked to wait {} s more.",
+                    retry_after_ms.div_ceil(1000)
+                ),
+            )
+        }
+    }
+}
+
+/// `text` on one line, runs of white space folded, cut to at most `max_chars` characters
+/// (with `…` where it was cut).
+pub fn one_line(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        let separator = (!out.is_empty()).then_some(' ');
+        for ch in separator.into_iter().chain(word.chars()) {
+            if count == max_chars {
+                out.push('…');
+                return out;
+            }
+            out.push(ch);
+            count += 1;
+        }
+    }
+    out
+}
+
+/// `text` cut to at most `max_bytes` bytes of UTF-8, at a character boundary.
+pub fn truncate_bytes(text: &str, max_bytes: usize) -> String {
+    let mut end = text.len().min(max_bytes);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_folds_white_space_and_cuts() {
+        assert_eq!(
+            one_line("  Gateway\n\tTimeout \r\n", 100),
+            "Gateway Timeout"
+        );
+        assert_eq!(one_line("abcdef", 3), "abc…");
+        assert_eq!(one_line("ab cd", 5), "ab cd");
+        assert_eq!(one_line("", 5), "");
+    }
+
+    #[test]
+    fn truncate_bytes_keeps_characters_whole() {
+        assert_eq!(truncate_bytes("aé", 2), "a");
+        assert_eq!(truncate_bytes("aé", 3), "aé");
+        assert_eq!(truncate_bytes("abc", 10), "abc");
+    }
+
+    #[test]
+    fn codes_are_the_contract_strings() {
+        assert_eq!(
+            ErrorCode::InvalidCredentials.as_str(),
+            "invalid_credentials"
+        );
+        assert_eq!(ErrorCode::InvalidResponse.as_str(), "invalid_response");
+    }
+
+    #[test]
+    fn local_rate_limit_rounds_seconds_up() {
+        let e = Error::rate_limited_locally(1001);
+        assert_eq!(e.retry_after_ms, Some(1001));
+        assert!(e.message.contains("2 s"), "{}", e.message);
+        assert_eq!(e.status, None);
+    }
+}

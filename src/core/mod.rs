@@ -1,0 +1,27 @@
+//! The protocol core: pure Rust, no I/O, no clock, no `JsValue`.
+//!
+//! [`build_request`] turns checked arguments into the exact token request, and [`interpret`]
+//! turns `(status, headers, body)` into a [`Token`] or an [`Error`] with its [`ErrorCode`].
+//! The wasm facade does the fetch in between; native tests feed canned responses.
+
+mod body;
+mod error;
+mod form;
+mod request;
+mod response;
+mod secret;
+mod time;
+
+pub use body::{Loose, ResponseBody};
+pub use error::{one_line, truncate_bytes, Error, ErrorCode, Issue};
+pub use form::form_encode;
+pub use request::{
+    build_request, credential, is_loopback_host, timeout, token_url, FormBody, ParsedUrl,
+    TokenRequest, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, REQUEST_HEADERS,
+    TOKEN_PATH,
+};
+pub use response::{
+    interpret, ResponseMeta, Token, TokenClient, DEFAULT_RETRY_AFTER_MS, MAX_ERROR_BODY_BYTES,
+};
+pub use secret::{ClientSecret, REDACTED};
+pub use time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};

@@ -1,0 +1,392 @@
+//! Turning the token endpoint's answer into a [`Token`] or an [`Error`], as the rulings of
+//! `spec/access-token.md` and the contract of `spec/api.md` say.
+//!
+//! ```
+//! use sehatmu_auth::core::{interpret, ClientSecret, ResponseBody, ResponseMeta};
+//! let body: ResponseBody = serde_json::from_str(r#"{"access_token": "abc", "expires_in": 3600}"#).unwrap();
+//! let meta = ResponseMeta { status: 200, retry_after: None, date: None, received_at_ms: 1_000 };
+//! let token = interpret(&meta, "", Some(&body), &ClientSecret::new("s".into())).unwrap();
+//! assert_eq!((token.access_token.as_str(), token.expires_at_ms), ("abc", 3_601_000));
+//! ```
+
+use super::body::{Loose, ResponseBody};
+use super::error::{one_line, truncate_bytes};
+use super::time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};
+use super::{ClientSecret, Error, ErrorCode, Issue};
+
+/// The most of a response body that an error keeps in `body`.
+pub const MAX_ERROR_BODY_BYTES: usize = 2048;
+
+/// How long the server wants a client to wait when it does not say: its documented rate limit.
+pub const DEFAULT_RETRY_AFTER_MS: u64 = 60_000;
+
+/// The largest integer a JS number holds exactly.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// How many characters of the server's own words an error message quotes.
+const MAX_QUOTED_CHARS: usize = 300;
+
+/// What the client knows of a response besides its body.
+#[derive(Clone, Copy, Debug)]
+pub struct ResponseMeta<'a> {
+    /// The HTTP status (0 for a browser's opaque redirect).
+    pub status: u16,
+    /// The `Retry-After` header.
+    pub retry_after: Option<&'a str>,
+    /// The `Date` header: the server's clock.
+    pub date: Option<&'a str>,
+    /// The local clock when the response arrived, ms since the epoch.
+    pub received_at_ms: i64,
+}
+
+/// Where the token's `client` comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenClient {
+    /// The body's own `client` object, to be passed on as sent.
+    FromBody,
+    /// Only a SATUSEHAT-style `developer.email`: `{ email }`.
+    DeveloperEmail(String),
+    /// None.
+    Absent,
+}
+
+/// A usable token, normalised from any documented success shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// The bearer token: never empty, visible ASCII only.
+    pub access_token: String,
+    /// The server's expiry, ms since the epoch (`expires_in` counted from `issued_at`, or from
+    /// the local moment of receipt where there is none).
+    pub expires_at_ms: i64,
+    /// The same instant as `Date.prototype.toISOString` writes it.
+    pub expires_at_iso: String,
+    /// How long the token has left at receipt, measured on the server's clock where the
+    /// response has a `Date` header: what a cache should count from its local receipt time.
+    pub lifetime_ms: i64,
+    /// `clientId` / `client_id`.
+    pub client_id: Option<String>,
+    /// `userId`.
+    pub user_id: Option<String>,
+    /// The `client` to report.
+    pub client: TokenClient,
+    /// Whether the body has a `user` object to pass on.
+    pub has_user: bool,
+}
+
+/// Judges a response. `body` is the parsed JSON where the text was a JSON object, else `None`.
+///
+/// # Errors
+/// Every failure code that a response can produce: `invalid_credentials`, `rate_limited`,
+/// `request_rejected`, `server_error` and `invalid_response`.
+pub fn interpret(
+    meta: &ResponseMeta,
+    text: &str,
+    body: Option<&ResponseBody>,
+    secret: &ClientSecret,
+) -> Result<Token, Error> {
+    let status = meta.status;
+    let server_words = server_words(text, body, secret);
+    let fail = |code, message: String| Error {
+        status: Some(status),
+        ..Error::new(code, message)
+    };
+    let with_body = |error: Error| Error {
+        body: Some(truncate_bytes(&secret.redact(text), MAX_ERROR_BODY_BYTES)),
+        ..error
+    };
+    match status {
+        200..=299 => match body {
+            Some(body) => token(meta, body).map_err(|reason| {
+                with_body(fail(
+                    ErrorCode::InvalidResponse,
+                    quoting(
+                        format!("SehatMu answered HTTP {status} without a usable token: {reason}"),
+                        &server_words,
+                    ),
+                ))
+            }),
+            None => {
+                let reason = if text.trim().is_empty() {
+                    "the body is empty"
+                } else {
+                    "the body is not a JSON object"
+                };
+                Err(with_body(fail(
+                    ErrorCode::InvalidResponse,
+                    quoting(
+                        format!("SehatMu answered HTTP {status} without a usable token: {reason}"),
+                        &server_words,
+                    ),
+                )))
+            }
+        },
+        400..=499 => Err(client_error(meta, body, secret, &server_words, with_body)),
+        500..=599 => Err(with_body(Error {
+            retry_after_ms: retry_after_ms(meta),
+            ..fail(
+                ErrorCode::ServerError,
+                quoting(
+                    format!("The SehatMu token endpoint failed with HTTP {status}"),
+                    &server_words,
+                ),
+            )
+        })),
+        _ => Err(with_body(fail(
+            ErrorCode::InvalidResponse,
+            format!(
+                "SehatMu answered the token request with HTTP {status}, which is not an answer of \
+                 a token endpoint (token requests never follow redirects)."
+            ),
+        ))),
+    }
+}
+
+fn client_error(
+    meta: &ResponseMeta,
+    body: Option<&ResponseBody>,
+    secret: &ClientSecret,
+    server_words: &str,
+    with_body: impl Fn(Error) -> Error,
+) -> Error {
+    let status = meta.status;
+    let issues = body.and_then(|b| issues(b, secret));
+    let oauth_error = body
+        .and_then(|b| b.error.as_ref())
+        .and_then(Loose::as_str)
+        .map(|e| secret.redact(e));
+    let any_text = |needle: &str| {
+        issues.iter().flatten().any(|issue| {
+            issue
+                .text
+                .as_deref()
+                .is_some_and(|t| t.to_ascii_lowercase().contains(needle))
+        })
+    };
+    let rate_limited = status == 429 || any_text("rate limit");
+    let bad_credentials = status == 401
+        || (status == 400
+            && (any_text("not able to be authenticated")
+                || oauth_error.as_deref() == Some("invalid_client")));
+    let base = |code, message: String| Error {
+        status: Some(status),
+        issues: issues.clone(),
+        oauth_error: oauth_error.clone(),
+        ..Error::new(code, quoting(message, server_words))
+    };
+    if rate_limited {
+        let wait = retry_after_ms(meta).unwrap_or(DEFAULT_RETRY_AFTER_MS);
+        Error {
+            retry_after_ms: Some(wait),
+            ..base(
+                ErrorCode::RateLimited,
+                format!(
+                    "SehatMu is rate-limiting this client id: retry in {} s (HTTP {status})",
+                    wait.div_ceil(1000)
+                ),
+            )
+        }
+    } else if bad_credentials {
+        base(
+            ErrorCode::InvalidCredentials,
+            format!("SehatMu did not accept the client id and secret (HTTP {status})"),
+        )
+    } else {
+        with_body(base(
+            ErrorCode::RequestRejected,
+            format!("SehatMu rejected the token request with HTTP {status}"),
+        ))
+    }
+}
+
+/// `message` and, where the server said something, `: words`; then a full stop.
+fn quoting(message: String, words: &str) -> String {
+    if words.is_empty() {
+        message + "."
+    } else if words.ends_with(['.', '!', '?', '…']) {
+        format!("{message}: {words}")
+    } else {
+        format!("{message}: {words}.")
+    }
+}
+
+/// The server's own words, redacted and on one line: the `OperationOutcome` texts, the OAuth
+/// `error_description` / `error`, or the text of a body that is not a JSON object.
+fn server_words(text: &str, body: Option<&ResponseBody>, secret: &ClientSecret) -> String {
+    let words = match body {
+        None => text.to_owned(),
+        Some(body) => {
+            let texts: Vec<String> = issues(body, secret)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|i| i.text)
+                .collect();
+            let error = body.error.as_ref().and_then(Loose::as_str);
+            let description = body.error_description.as_ref().and_then(Loose::as_str);
+            if !texts.is_empty() {
+                texts.join("; ")
+            } else {
+                match (error, description) {
+                    (Some(e), Some(d)) => format!("{e}: {d}"),
+                    (Some(s), None) | (None, Some(s)) => s.to_owned(),
+                    (None, None) => String::new(),
+                }
+            }
+        }
+    };
+    one_line(&secret.redact(&words), MAX_QUOTED_CHARS)
+}
+
+/// The `OperationOutcome` issues of a body that has an `issue` array.
+fn issues(body: &ResponseBody, secret: &ClientSecret) -> Option<Vec<Issue>> {
+    let Some(Loose::Array(items)) = &body.issue else {
+        return None;
+    };
+    let text = |v: Option<&Loose>| v.and_then(Loose::as_str).map(|s| secret.redact(s));
+    Some(
+        items
+            .iter()
+            .filter(|item| item.is_object())
+            .map(|item| Issue {
+                severity: text(item.get("severity")),
+                code: text(item.get("code")),
+                text: text(item.get("details").and_then(|d| d.get("text"))),
+            })
+            .collect(),
+    )
+}
+
+/// `Retry-After` in ms: delta-seconds, or an HTTP-date counted from the server's `Date`
+/// (the local receipt time where there is none). `None` where absent or unreadable.
+fn retry_after_ms(meta: &ResponseMeta) -> Option<u64> {
+    let value = meta.retry_after?.trim();
+    if let Some(seconds) = parse_decimal(value) {
+        return Some((seconds * 1000.0).ceil() as u64);
+    }
+    let at = parse_http_date(value)?;
+    let now = server_now(meta);
+    Some(u64::try_from(at - now).unwrap_or(0))
+}
+
+/// The server's clock at receipt: its `Date` header, else the local clock.
+fn server_now(meta: &ResponseMeta) -> i64 {
+    meta.date
+        .and_then(parse_http_date)
+        .unwrap_or(meta.received_at_ms)
+}
+
+/// The token of a 2xx JSON object, or why there is none.
+fn token(meta: &ResponseMeta, body: &ResponseBody) -> Result<Token, String> {
+    let access_token = access_token(ResponseBody::pick(
+        &body.access_token_camel,
+        &body.access_token,
+    ))?;
+    match ResponseBody::pick(&body.token_type_camel, &body.token_type) {
+        None => {}
+        Some(Loose::Str(t))
+            if t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("bearertoken") => {}
+        Some(Loose::Str(t)) => {
+            return Err(format!(
+                "its token type \"{}\" is not Bearer",
+                one_line(t, 40)
+            ))
+        }
+        Some(_) => return Err("its token type is not a string".to_owned()),
+    }
+    let (expires_at_ms, lifetime_ms) = expiry(meta, body)?;
+    let expires_at_iso = format_iso(expires_at_ms).ok_or("its expiry lies beyond the year 9999")?;
+    if lifetime_ms <= 0 {
+        return Err(format!("its expiry {expires_at_iso} has already passed"));
+    }
+    let string = |v: Option<&Loose>| v.and_then(Loose::as_str).map(str::to_owned);
+    let client = match (
+        &body.client,
+        body.developer.as_ref().and_then(|d| d.get("email")),
+    ) {
+        (Some(c), _) if c.is_object() => TokenClient::FromBody,
+        (_, Some(Loose::Str(email))) => TokenClient::DeveloperEmail(email.clone()),
+        _ => TokenClient::Absent,
+    };
+    Ok(Token {
+        access_token,
+        expires_at_ms,
+        expires_at_iso,
+        lifetime_ms,
+        client_id: string(ResponseBody::pick(&body.client_id_camel, &body.client_id)),
+        user_id: string(body.user_id.as_ref()),
+        client,
+        has_user: body.user.as_ref().is_some_and(Loose::is_object),
+    })
+}
+
+fn access_token(value: Option<&Loose>) -> Result<String, String> {
+    match value {
+        None => Err("it has no accessToken or access_token".to_owned()),
+        Some(Loose::Str(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(s.clone())
+        }
+        Some(Loose::Str(_)) => {
+            Err("its token is empty or has characters a bearer token cannot have".to_owned())
+        }
+        Some(Loose::Num(n)) if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER => {
+            // A safe integer: the cast is exact.
+            Ok((*n as i64).to_string())
+        }
+        Some(Loose::Num(_)) => Err(
+            "its token is a number that JSON parsing cannot keep exactly (not a safe integer)"
+                .to_owned(),
+        ),
+        Some(_) => Err("its token is neither a string nor a number".to_owned()),
+    }
+}
+
+/// `(expires_at_ms, lifetime_ms)`, or why the body states no usable expiry.
+fn expiry(meta: &ResponseMeta, body: &ResponseBody) -> Result<(i64, i64), String> {
+    let absolute = body
+        .access_token_expires_at
+        .as_ref()
+        .and_then(Loose::as_str)
+        .and_then(parse_iso);
+    if let Some(at) = absolute {
+        return Ok((at, at.saturating_sub(server_now(meta))));
+    }
+    let seconds = match &body.expires_in {
+        Some(Loose::Num(n)) => Some(*n),
+        Some(Loose::Str(s)) => parse_decimal(s),
+        _ => None,
+    };
+    let Some(seconds) = seconds.filter(|s| s.is_finite() && *s >= 0.0) else {
+        return Err(
+            if body.access_token_expires_at.is_some() || body.expires_in.is_some() {
+                "its expiry (accessTokenExpiresAt or expires_in) is not readable".to_owned()
+            } else {
+                "it states no expiry (accessTokenExpiresAt or expires_in)".to_owned()
+            },
+        );
+    };
+    let lifetime = seconds * 1000.0;
+    if lifetime > MAX_INSTANT_MS as f64 {
+        return Err("its expiry lies beyond the year 9999".to_owned());
+    }
+    let lifetime = lifetime.round() as i64;
+    let issued_at = match &body.issued_at {
+        Some(Loose::Num(n)) if n.is_finite() && n.abs() <= MAX_INSTANT_MS as f64 => {
+            Some(n.round() as i64)
+        }
+        Some(Loose::Str(s)) => parse_decimal(s)
+            .filter(|n| *n <= MAX_INSTANT_MS as f64)
+            .map(|n| n.round() as i64)
+            .or_else(|| parse_iso(s)),
+        _ => None,
+    };
+    Ok(match issued_at {
+        Some(issued) => {
+            let at = issued + lifetime;
+            (at, at - server_now(meta))
+        }
+        None => (meta.received_at_ms + lifetime, lifetime),
+    })
+}
+
+#[cfg(test)]
+#[path = "response_tests.rs"]
+mod tests;

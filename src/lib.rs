@@ -15,3 +15,6 @@ pub mod core;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+
+#[cfg(target_arch = "wasm32")]
+pub use wasm::get_token;

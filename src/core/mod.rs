@@ -17,8 +17,8 @@ pub use error::{one_line, truncate_bytes, Error, ErrorCode, Issue};
 pub use form::form_encode;
 pub use request::{
     build_request, credential, is_loopback_host, timeout, token_url, FormBody, ParsedUrl,
-    TokenRequest, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, REQUEST_HEADERS,
-    TOKEN_PATH,
+    TokenRequest, BASE_URL_MUST, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS,
+    REQUEST_HEADERS, TOKEN_PATH,
 };
 pub use response::{
     interpret, ResponseMeta, Token, TokenClient, DEFAULT_RETRY_AFTER_MS, MAX_ERROR_BODY_BYTES,

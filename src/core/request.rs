@@ -2,7 +2,12 @@
 //!
 //! ```
 //! use sehatmu_auth::core::{build_request, ClientSecret, ParsedUrl};
-//! let base = ParsedUrl { href: "http://127.0.0.1:8080/", protocol: "http:", hostname: "127.0.0.1", ..ParsedUrl::default() };
+//! let base = ParsedUrl {
+//!     href: "http://127.0.0.1:8080/".into(),
+//!     protocol: "http:".into(),
+//!     hostname: "127.0.0.1".into(),
+//!     ..ParsedUrl::default()
+//! };
 //! let secret = ClientSecret::new("s e".to_owned());
 //! let request = build_request("id", &secret, Some(&base)).unwrap();
 //! assert_eq!(request.url, "http://127.0.0.1:8080/oauth/token?grant_type=client_credentials");
@@ -25,6 +30,10 @@ pub const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
 /// The longest timer the JS platforms keep: a longer `setTimeout` fires at once.
 pub const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
 
+/// What `baseUrl` must be, for the error that says it is not.
+pub const BASE_URL_MUST: &str =
+    "an absolute https: URL (http: only for localhost, 127.0.0.0/8 or [::1])";
+
 /// The headers of every token request.
 pub const REQUEST_HEADERS: [(&str, &str); 2] = [
     ("Content-Type", "application/x-www-form-urlencoded"),
@@ -33,22 +42,22 @@ pub const REQUEST_HEADERS: [(&str, &str); 2] = [
 
 /// A URL as a WHATWG URL parser (JavaScript's `URL`) reports its parts, already normalised
 /// (`http://LOCALHOST` has hostname `localhost`, `http://127.1` has `127.0.0.1`).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ParsedUrl<'a> {
+#[derive(Clone, Debug, Default)]
+pub struct ParsedUrl {
     /// `href`.
-    pub href: &'a str,
+    pub href: String,
     /// `protocol`, with its colon: `"https:"`.
-    pub protocol: &'a str,
+    pub protocol: String,
     /// `hostname`: IPv6 addresses in brackets.
-    pub hostname: &'a str,
+    pub hostname: String,
     /// `username`.
-    pub username: &'a str,
+    pub username: String,
     /// `password`.
-    pub password: &'a str,
+    pub password: String,
     /// `search`, with its `?`, or empty.
-    pub search: &'a str,
+    pub search: String,
     /// `hash`, with its `#`, or empty.
-    pub hash: &'a str,
+    pub hash: String,
 }
 
 /// The form body of a token request. It holds the secret, so its `Debug` form is redacted.
@@ -106,11 +115,8 @@ pub fn token_url(base: Option<&ParsedUrl>) -> Result<String, Error> {
         ));
     };
     let secure = base.protocol == "https:";
-    if !(secure || base.protocol == "http:" && is_loopback_host(base.hostname)) {
-        return Err(Error::invalid_argument(
-            "baseUrl",
-            "an absolute https: URL (http: only for localhost, 127.0.0.0/8 or [::1])",
-        ));
+    if !(secure || base.protocol == "http:" && is_loopback_host(&base.hostname)) {
+        return Err(Error::invalid_argument("baseUrl", BASE_URL_MUST));
     }
     if !base.username.is_empty() || !base.password.is_empty() {
         return Err(Error::invalid_argument(
@@ -182,11 +188,11 @@ mod tests {
     use super::*;
     use crate::core::ErrorCode;
 
-    fn url<'a>(href: &'a str, protocol: &'a str, hostname: &'a str) -> ParsedUrl<'a> {
+    fn url(href: &str, protocol: &str, hostname: &str) -> ParsedUrl {
         ParsedUrl {
-            href,
-            protocol,
-            hostname,
+            href: href.into(),
+            protocol: protocol.into(),
+            hostname: hostname.into(),
             ..ParsedUrl::default()
         }
     }
@@ -243,10 +249,10 @@ mod tests {
             f(&mut u);
             token_url(Some(&u)).unwrap_err().field
         };
-        assert_eq!(with(|u| u.username = "me"), Some("baseUrl"));
-        assert_eq!(with(|u| u.password = "pw"), Some("baseUrl"));
-        assert_eq!(with(|u| u.search = "?a=1"), Some("baseUrl"));
-        assert_eq!(with(|u| u.hash = "#x"), Some("baseUrl"));
+        assert_eq!(with(|u| u.username = "me".into()), Some("baseUrl"));
+        assert_eq!(with(|u| u.password = "pw".into()), Some("baseUrl"));
+        assert_eq!(with(|u| u.search = "?a=1".into()), Some("baseUrl"));
+        assert_eq!(with(|u| u.hash = "#x".into()), Some("baseUrl"));
     }
 
     #[test]

@@ -1,0 +1,53 @@
+//! `getToken(clientId, clientSecret, options?)`: one request to the token endpoint, no cache.
+
+use js_sys::{Array, Promise, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::args;
+use super::convert;
+use super::fetch::{exchange, Failure};
+use crate::core::{interpret, ResponseBody, ResponseMeta};
+
+/// The body as the host parses it, and the fields the core reads from it where it is a JSON
+/// object (not an array, not a scalar).
+fn parse(text: &str) -> (JsValue, Option<ResponseBody>) {
+    let Ok(raw) = JSON::parse(text) else {
+        return (JsValue::UNDEFINED, None);
+    };
+    let fields = (raw.is_object() && !Array::is_array(&raw))
+        .then(|| serde_wasm_bindgen::from_value(raw.clone()).ok())
+        .flatten();
+    (raw, fields)
+}
+
+async fn run(
+    client_id: JsValue,
+    client_secret: JsValue,
+    options: JsValue,
+) -> Result<JsValue, Failure> {
+    let args = args::read(&client_id, &client_secret, &options)?;
+    let response = exchange(&args.request, args.timeout_ms, args.signal.as_ref()).await?;
+    let (raw, fields) = parse(&response.text);
+    let meta = ResponseMeta {
+        status: response.status,
+        retry_after: response.retry_after.as_deref(),
+        date: response.date.as_deref(),
+        received_at_ms: response.received_at_ms,
+    };
+    let token = interpret(&meta, &response.text, fields.as_ref(), &args.secret)?;
+    Ok(convert::token(&token, &raw))
+}
+
+/// Gets an access token from the SehatMu token endpoint: one request, no cache.
+///
+/// Resolves to an `AccessToken`; rejects with a `SehatmuError` (never throws synchronously).
+/// See `spec/api.md` and the package's `.d.ts` for the options and the error codes.
+#[wasm_bindgen(js_name = getToken)]
+pub fn get_token(client_id: JsValue, client_secret: JsValue, options: JsValue) -> Promise {
+    future_to_promise(async move {
+        run(client_id, client_secret, options)
+            .await
+            .map_err(|failure| convert::error(&failure.error, failure.cause.as_ref()))
+    })
+}

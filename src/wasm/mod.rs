@@ -1,0 +1,12 @@
+//! The JavaScript API: the only place with `#[wasm_bindgen]`.
+//!
+//! Each function here is short: read the JS values into core types, call the core, do the
+//! `fetch`, convert the result (or the error) back into plain JS objects.
+
+mod args;
+mod convert;
+mod fetch;
+mod get_token;
+mod js;
+
+pub use get_token::get_token;

@@ -1,0 +1,5 @@
+// The Node entry for `import`: the CommonJS entry, so that `import` and `require` in one
+// process share one module instance.
+import cjs from "./node.cjs";
+
+export const { getToken, init, isSehatmuError } = cjs;

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what building (and, with --browser, browser testing) needs, skipping what is already
+# there: the wasm32 target, wasm-bindgen-cli of the version Cargo.toml pins, the npm packages,
+# and Debian's Chromium with its driver. Safe to run again and again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+
+pinned=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"$/\1/p' Cargo.toml)
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $pinned" ]; then
+  # Without --locked: a locked dependency of the CLI is missing from the registry.
+  cargo install wasm-bindgen-cli --version "$pinned"
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+if [ "${1:-}" = "--browser" ] && ! { command -v chromium && command -v chromedriver; } >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+fi

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Every test, as CI runs it: lints, the native core, the wasm facade in Node and headless
+# Chromium, then the packed npm package installed into an empty project, tested in Node and
+# type-checked with tsc --strict.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --browser
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format and lints (host and wasm32)"
+cargo fmt --check
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+step "native core tests"
+cargo test --quiet
+
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+step "wasm facade tests in Node"
+cargo test --target wasm32-unknown-unknown --tests
+step "wasm facade tests in headless Chromium"
+WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
+  cargo test --target wasm32-unknown-unknown --tests
+
+step "build and pack"
+bash scripts/build.sh
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+tarball="$work/$(npm pack --silent --pack-destination "$work" | tail -n 1)"
+consumer="$work/consumer"
+mkdir "$consumer"
+(
+  cd "$consumer"
+  echo '{ "name": "consumer", "private": true, "type": "module" }' > package.json
+  npm install --silent --no-audit --no-fund "$tarball"
+  printf 'export * from "sehatmu-auth";\nexport * as mock from "sehatmu-auth/mock";\n' > esm.js
+  printf 'module.exports = require("sehatmu-auth");\n' > cjs.cjs
+)
+cp tests/types/usage.ts tests/types/tsconfig.json "$consumer/"
+
+step "types: tsc --strict on a usage file against the installed package"
+node_modules/.bin/tsc -p "$consumer/tsconfig.json"
+echo "tsc: no errors"
+
+step "Node tests of the installed package against the mock server"
+SEHATMU_CONSUMER="$consumer" SEHATMU_TARBALL="$tarball" node --test tests/node/

@@ -1,0 +1,49 @@
+// What `npm pack` ships: exactly the runtime files, and declarations without `any`.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+const tarball = process.env.SEHATMU_TARBALL;
+
+test("the tarball holds exactly the package's files", { skip: !tarball && "no SEHATMU_TARBALL" }, () => {
+  const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((f) => f.replace(/^package\//, ""))
+    .sort();
+  assert.deepEqual(files, [
+    "README.md",
+    "js/index.d.ts",
+    "js/node.cjs",
+    "js/node.mjs",
+    "js/web.js",
+    "mock/server.d.ts",
+    "mock/server.js",
+    "package.json",
+    "pkg/index.d.cts",
+    "pkg/sehatmu_auth.cjs",
+    "pkg/sehatmu_auth.js",
+    "pkg/sehatmu_auth_bg.wasm",
+  ]);
+});
+
+test("every file package.json points at is shipped", () => {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url)));
+  const targets = [];
+  const walk = (value) => (typeof value === "string" ? targets.push(value) : Object.values(value).forEach(walk));
+  walk(pkg.exports);
+  targets.push(pkg.main, pkg.types);
+  for (const target of targets) {
+    if (target === "./package.json") continue; // npm always ships it
+    const path = target.replace(/^\.\//, "");
+    assert.ok(pkg.files.some((f) => path === f || path.startsWith(f)), `${target} is not in "files"`);
+  }
+});
+
+test("the declarations have no `any`", () => {
+  for (const file of ["../../js/index.d.ts", "../../mock/server.d.ts"]) {
+    const text = readFileSync(new URL(file, import.meta.url), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+    assert.doesNotMatch(text, /\bany\b/, file);
+  }
+});

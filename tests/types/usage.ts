@@ -1,0 +1,74 @@
+// Compiled with `tsc --strict --noEmit` against the installed package: the declarations type
+// every export, with no `any`, and reject wrong calls.
+import {
+  getToken,
+  init,
+  isSehatmuError,
+  type AccessToken,
+  type GetTokenOptions,
+  type OperationOutcomeIssue,
+  type SehatmuError,
+  type SehatmuErrorCode,
+} from "sehatmu-auth";
+import { getToken as getTokenOnTheWeb } from "sehatmu-auth/web";
+import { DEMO_CLIENTS, startMockServer, type MockServer } from "sehatmu-auth/mock";
+
+const options: GetTokenOptions = {
+  baseUrl: "http://127.0.0.1:8080",
+  timeoutMs: 5_000,
+  signal: new AbortController().signal,
+};
+
+function describe(code: SehatmuErrorCode): string {
+  switch (code) {
+    case "invalid_argument":
+    case "invalid_credentials":
+    case "rate_limited":
+    case "request_rejected":
+    case "server_error":
+    case "network_error":
+    case "timeout":
+    case "aborted":
+    case "invalid_response":
+      return code;
+    default: {
+      const unreachable: never = code;
+      return unreachable;
+    }
+  }
+}
+
+export async function example(): Promise<string> {
+  await init();
+  const server: MockServer = await startMockServer({ port: 0 });
+  const [demo] = DEMO_CLIENTS;
+  try {
+    const token: AccessToken = await getToken(demo.clientId, demo.clientSecret, { ...options, baseUrl: server.url });
+    const bearer: "Bearer" = token.tokenType;
+    const at: number = token.expiresAt;
+    const iso: string = token.accessTokenExpiresAt;
+    const name: string | undefined = token.client?.name;
+    const raw: Record<string, unknown> = token.raw;
+    return `${bearer} ${token.accessToken} ${at} ${iso} ${name} ${Object.keys(raw).length}`;
+  } catch (error: unknown) {
+    if (isSehatmuError(error)) {
+      const typed: SehatmuError = error;
+      const issues: OperationOutcomeIssue[] | undefined = typed.issues;
+      const status: number | undefined = typed.status;
+      const wait: number | undefined = typed.retryAfterMs;
+      return `${describe(typed.code)} ${typed.message} ${issues?.[0]?.details?.text} ${status} ${wait}`;
+    }
+    throw error;
+  } finally {
+    await server.close();
+  }
+}
+
+export const webToken: Promise<AccessToken> = getTokenOnTheWeb("id", "secret");
+
+// @ts-expect-error the client id is a string
+void getToken(42, "secret");
+// @ts-expect-error options are checked: `baseURL` is not `baseUrl`
+void getToken("id", "secret", { baseURL: "https://example.com" });
+// @ts-expect-error a token is not a string
+export const wrong: string = await getToken("id", "secret");

@@ -5,6 +5,7 @@
 //! The wasm facade does the fetch in between; native tests feed canned responses.
 
 mod body;
+mod cache;
 mod error;
 mod form;
 mod request;
@@ -13,6 +14,10 @@ mod secret;
 mod time;
 
 pub use body::{Loose, ResponseBody};
+pub use cache::{
+    policy, retry_delay_ms, store_key, Cache, Plan, BACKOFF_BASE_MS, BACKOFF_CAP_MS,
+    DEFAULT_REFRESH_SKEW_MS, DEFAULT_RETRIES, MAX_RETRIES,
+};
 pub use error::{one_line, truncate_bytes, Error, ErrorCode, Issue};
 pub use form::form_encode;
 pub use request::{

@@ -61,10 +61,14 @@ export interface MockServer {
   url: string;
   port: number;
   requests: MockRequest[];
+  /** Every request to the protected `GET /fhir/…` endpoints, which answer 401 without a live token. */
+  apiRequests: { method: string; path: string; authorization?: string }[];
   tokens: Map<string, { clientId: string; expiresAt: number }>;
   clients: readonly MockClient[];
   /** Scripts the answers to the next token requests, one each. */
   next(...answers: MockAnswer[]): void;
+  /** Makes every token issued so far unknown to the `/fhir/…` endpoints. */
+  revokeTokens(): void;
   /** Forgets requests, scripted answers and rate-limit windows. */
   reset(): void;
   /** Stops the server and closes every open connection. */

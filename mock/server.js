@@ -107,8 +107,10 @@ export async function startMockServer(options = {}) {
   const scripted = [];
   /** client id → the moment its rate-limit window ends. */
   const blockedUntil = new Map();
-  /** token → { clientId, expiresAt } of every token issued. */
+  /** token → { clientId, expiresAt } of every token issued (and not revoked). */
   const tokens = new Map();
+  /** Every request to the protected `/fhir/…` endpoints. */
+  const apiRequests = [];
   const sockets = new Set();
 
   function send(res, status, body, headers = {}) {
@@ -176,6 +178,17 @@ export async function startMockServer(options = {}) {
     send(res, 200, successBody(shapeOverride ?? client.shape, client, token, issuedAt, tokenLifetimeSec));
   }
 
+  /** A stand-in for the rest of the API: answers only with a live token of this server. */
+  function protectedEndpoint(req, res, path) {
+    apiRequests.push({ method: req.method, path, authorization: req.headers.authorization });
+    const [scheme, token] = (req.headers.authorization ?? "").split(" ");
+    const issued = scheme === "Bearer" ? tokens.get(token) : undefined;
+    if (!issued || issued.expiresAt <= now()) {
+      return send(res, 401, outcome("The access token is missing, unknown or expired.", "login"));
+    }
+    send(res, 200, { resourceType: "Bundle", type: "searchset", total: 0, path, clientId: issued.clientId });
+  }
+
   const server = createServer((req, res) => {
     const chunks = [];
     req.on("data", (chunk) => chunks.push(chunk));
@@ -187,6 +200,8 @@ export async function startMockServer(options = {}) {
         res.end();
       } else if (path.endsWith("/oauth/token")) {
         tokenEndpoint(req, res, text);
+      } else if (path.startsWith("/fhir/")) {
+        protectedEndpoint(req, res, path);
       } else {
         send(res, 404, outcome(`No route ${path} on the mock SehatMu server.`, "not-found"));
       }
@@ -208,6 +223,7 @@ export async function startMockServer(options = {}) {
     url: `http://${hostForUrl}:${address.port}`,
     port: address.port,
     requests,
+    apiRequests,
     tokens,
     clients,
     /**
@@ -219,9 +235,14 @@ export async function startMockServer(options = {}) {
     next(...answers) {
       scripted.push(...answers);
     },
+    /** Makes every token issued so far unknown to the `/fhir/…` endpoints. */
+    revokeTokens() {
+      tokens.clear();
+    },
     /** Forgets requests, scripted answers and rate-limit windows. */
     reset() {
       requests.length = 0;
+      apiRequests.length = 0;
       scripted.length = 0;
       blockedUntil.clear();
     },

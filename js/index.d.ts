@@ -97,3 +97,44 @@ export function isSehatmuError(value: unknown): value is SehatmuError;
 
 /** Loads the WebAssembly module ahead of the first call. Optional: every call loads it itself. */
 export function init(): Promise<void>;
+
+/** Where a {@link TokenClient} keeps its token, to share it between processes (e.g. Redis). Sync or async. */
+export interface TokenStore {
+  get(key: string): AccessToken | null | undefined | Promise<AccessToken | null | undefined>;
+  /** `ttlMs` is positive and no more than the time the token has left. */
+  set(key: string, token: AccessToken, ttlMs: number): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+}
+
+/** Options of a {@link TokenClient}. */
+export interface TokenClientOptions extends GetTokenOptions {
+  clientId: string;
+  clientSecret: string;
+  /** A token with less than this left is refreshed. Default 60000. */
+  refreshSkewMs?: number;
+  /** Extra tries after `network_error`, `timeout` or `server_error` (never after a 4xx), 0 to 10. Default 2. */
+  retries?: number;
+  /** Default: in memory, per client. The key is derived from the base URL and the client id, never the secret. */
+  store?: TokenStore;
+  /** The clock, ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+}
+
+/**
+ * The token that the rest of the SehatMu API needs: cached, refreshed before it expires,
+ * fetched once for any number of concurrent callers, with bounded retries (exponential backoff,
+ * full jitter) for transient failures, and never requested while the server's wait after
+ * `invalid_credentials` or `rate_limited` runs (calls then reject at once with `rate_limited`).
+ */
+export class TokenClient {
+  /** Throws `invalid_argument` for a bad option (the web entry rejects the first call instead). */
+  constructor(options: TokenClientOptions);
+  /** The cached token while more than `refreshSkewMs` is left; else one shared refresh. */
+  getToken(options?: { forceRefresh?: boolean; signal?: AbortSignal }): Promise<AccessToken>;
+  /** `"Bearer <accessToken>"`. */
+  authorizationHeader(): Promise<string>;
+  /** The platform's `fetch` with the token; a 401 from the API gets one fresh token and one retry (replayable bodies only). */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Forgets the cached token, in the store too. */
+  clear(): Promise<void>;
+}

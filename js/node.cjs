@@ -15,4 +15,4 @@ function init() {
   return Promise.resolve();
 }
 
-module.exports = { getToken: wasm.getToken, init, isSehatmuError };
+module.exports = { getToken: wasm.getToken, TokenClient: wasm.TokenClient, init, isSehatmuError };

@@ -1,6 +1,6 @@
 // The entry for browsers, bundlers and other runtimes with `fetch`: an ES module that
 // compiles the .wasm inside the first call (or in `init()`, for those who want to preload).
-import initWasm, { getToken as getTokenNow } from "../pkg/sehatmu_auth.js";
+import initWasm, { getToken as getTokenNow, TokenClient as WasmTokenClient } from "../pkg/sehatmu_auth.js";
 
 const BRAND = Symbol.for("sehatmu-auth.SehatmuError");
 
@@ -42,4 +42,40 @@ export function init() {
 export async function getToken(clientId, clientSecret, options) {
   await init();
   return getTokenNow(clientId, clientSecret, options);
+}
+
+/**
+ * The wasm `TokenClient` behind a constructor that needs no loaded module: the options are
+ * checked, and the module loaded, when the first method runs (which then rejects with
+ * `invalid_argument` for a bad option).
+ */
+export class TokenClient {
+  /** @type {Promise<WasmTokenClient>} */
+  #client;
+
+  /** @param {import("./index.d.ts").TokenClientOptions} options */
+  constructor(options) {
+    this.#client = init().then(() => new WasmTokenClient(options));
+    this.#client.catch(() => {}); // each method call rejects with the reason instead
+  }
+
+  /** @type {import("./index.d.ts").TokenClient["getToken"]} */
+  async getToken(options) {
+    return (await this.#client).getToken(options);
+  }
+
+  /** @type {import("./index.d.ts").TokenClient["authorizationHeader"]} */
+  async authorizationHeader() {
+    return (await this.#client).authorizationHeader();
+  }
+
+  /** @type {import("./index.d.ts").TokenClient["fetch"]} */
+  async fetch(input, init) {
+    return (await this.#client).fetch(input, init);
+  }
+
+  /** @type {import("./index.d.ts").TokenClient["clear"]} */
+  async clear() {
+    return (await this.#client).clear();
+  }
 }

@@ -17,4 +17,4 @@ pub mod core;
 mod wasm;
 
 #[cfg(target_arch = "wasm32")]
-pub use wasm::get_token;
+pub use wasm::{get_token, TokenClient};

@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Date, Function};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -23,7 +23,7 @@ pub struct Exchange {
     pub retry_after: Option<String>,
     /// The `Date` header.
     pub date: Option<String>,
-    /// `Date.now()` when the headers arrived.
+    /// The client's clock when the headers arrived.
     pub received_at_ms: i64,
     /// The body as text.
     pub text: String,
@@ -96,12 +96,16 @@ fn request_init(request: &TokenRequest, signal: &AbortSignal) -> Result<RequestI
     Ok(init)
 }
 
-async fn send(request: &TokenRequest, signal: &AbortSignal) -> Result<Exchange, JsValue> {
+async fn send(
+    request: &TokenRequest,
+    signal: &AbortSignal,
+    now: &dyn Fn() -> i64,
+) -> Result<Exchange, JsValue> {
     let init = request_init(request, signal)?;
     let response: Response = JsFuture::from(fetch(&request.url, &init)?)
         .await?
         .unchecked_into();
-    let received_at_ms = Date::now() as i64;
+    let received_at_ms = now();
     let headers = response.headers();
     let retry_after = headers.get("retry-after")?;
     let date = headers.get("date")?;
@@ -118,7 +122,7 @@ async fn send(request: &TokenRequest, signal: &AbortSignal) -> Result<Exchange, 
     })
 }
 
-/// Sends `request` and reads the whole response.
+/// Sends `request` and reads the whole response; `now` is the clock that stamps its arrival.
 ///
 /// # Errors
 /// `aborted` (the signal's reason as `cause`), `timeout`, or `network_error` (the platform's
@@ -127,6 +131,7 @@ pub async fn exchange(
     request: &TokenRequest,
     timeout_ms: Option<f64>,
     signal: Option<&AbortSignal>,
+    now: &dyn Fn() -> i64,
 ) -> Result<Exchange, Failure> {
     if let Some(signal) = signal.filter(|s| s.aborted()) {
         return Err(aborted(signal));
@@ -158,7 +163,7 @@ pub async fn exchange(
             .map_err(network)?;
         cleanup.listener = Some((signal.clone(), on_abort));
     }
-    let result = send(request, &controller.signal()).await;
+    let result = send(request, &controller.signal(), now).await;
     drop(cleanup);
     result.map_err(|cause| match (timeout_ms, signal) {
         (Some(ms), _) if timed_out.get() => Error::timeout(ms).into(),

@@ -1,13 +1,13 @@
 //! `getToken(clientId, clientSecret, options?)`: one request to the token endpoint, no cache.
 
-use js_sys::{Array, Promise, JSON};
+use js_sys::{Array, Date, Promise, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::args;
+use super::args::{self, Args};
 use super::convert;
 use super::fetch::{exchange, Failure};
-use crate::core::{interpret, ResponseBody, ResponseMeta};
+use crate::core::{interpret, ResponseBody, ResponseMeta, Token};
 
 /// The body as the host parses it, and the fields the core reads from it where it is a JSON
 /// object (not an array, not a scalar).
@@ -21,13 +21,22 @@ fn parse(text: &str) -> (JsValue, Option<ResponseBody>) {
     (raw, fields)
 }
 
-async fn run(
-    client_id: JsValue,
-    client_secret: JsValue,
-    options: JsValue,
-) -> Result<JsValue, Failure> {
-    let args = args::read(&client_id, &client_secret, &options)?;
-    let response = exchange(&args.request, args.timeout_ms, args.signal.as_ref()).await?;
+/// A token as the core judged it, with the body as parsed and the moment it arrived.
+pub struct Fetched {
+    /// The normalised token.
+    pub token: Token,
+    /// The body exactly as parsed.
+    pub raw: JsValue,
+    /// The clock's reading when the response arrived.
+    pub received_at_ms: i64,
+}
+
+/// One token request with checked `args`, judged by the core.
+///
+/// # Errors
+/// Every code but `invalid_argument`, with its JS `cause` where there is one.
+pub async fn fetch_token(args: &Args, now: &dyn Fn() -> i64) -> Result<Fetched, Failure> {
+    let response = exchange(&args.request, args.timeout_ms, args.signal.as_ref(), now).await?;
     let (raw, fields) = parse(&response.text);
     let meta = ResponseMeta {
         status: response.status,
@@ -36,7 +45,21 @@ async fn run(
         received_at_ms: response.received_at_ms,
     };
     let token = interpret(&meta, &response.text, fields.as_ref(), &args.secret)?;
-    Ok(convert::token(&token, &raw))
+    Ok(Fetched {
+        token,
+        raw,
+        received_at_ms: response.received_at_ms,
+    })
+}
+
+async fn run(
+    client_id: JsValue,
+    client_secret: JsValue,
+    options: JsValue,
+) -> Result<JsValue, Failure> {
+    let args = args::read(&client_id, &client_secret, &options)?;
+    let fetched = fetch_token(&args, &|| Date::now() as i64).await?;
+    Ok(convert::token(&fetched.token, &fetched.raw))
 }
 
 /// Gets an access token from the SehatMu token endpoint: one request, no cache.

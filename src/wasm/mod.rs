@@ -8,5 +8,7 @@ mod convert;
 mod fetch;
 mod get_token;
 mod js;
+mod token_client;
 
 pub use get_token::get_token;
+pub use token_client::TokenClient;

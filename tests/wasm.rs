@@ -1,6 +1,7 @@
 //! The wasm facade, run by wasm-bindgen-test in Node and in headless Chromium, with the
 //! global `fetch` replaced by stubs: what `getToken` sends, and how each platform outcome
-//! (answer, throw, hang, abort) becomes an `AccessToken` or a `SehatmuError`.
+//! (answer, throw, hang, abort) becomes an `AccessToken` or a `SehatmuError`, and how
+//! `TokenClient` shares one request and holds back after a credential failure.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Promise, Reflect, JSON};
@@ -200,4 +201,63 @@ async fn the_callers_signal_aborts_with_its_reason() {
     let error = call("id", options).await.unwrap_err();
     assert_error(&error, "aborted");
     assert_eq!(get(&error, "cause").as_string().as_deref(), Some("stop"));
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function countingFetch(status, body) {
+  const counter = { calls: 0 };
+  globalThis.fetch = async () => {
+    counter.calls += 1;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return new Response(body, { status });
+  };
+  return counter;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = countingFetch)]
+    fn counting_fetch(status: u16, body: &str) -> JsValue;
+}
+
+fn client_options() -> JsValue {
+    options(&format!(
+        r#"{{"clientId": "id", "clientSecret": "{SECRET}", "baseUrl": "{BASE}", "retries": 0}}"#
+    ))
+}
+
+#[wasm_bindgen_test]
+async fn token_client_shares_one_request_between_concurrent_callers() {
+    let counter = counting_fetch(200, r#"{"access_token": "shared", "expires_in": 3600}"#);
+    let client = sehatmu_auth::TokenClient::new(client_options()).expect("valid options");
+    let calls: Array = (0..50)
+        .map(|_| client.get_token(JsValue::UNDEFINED))
+        .collect();
+    let tokens: Array = JsFuture::from(Promise::all(&calls)).await.unwrap().into();
+    assert_eq!(tokens.length(), 50);
+    for token in tokens.iter() {
+        assert_eq!(
+            get(&token, "accessToken").as_string().as_deref(),
+            Some("shared")
+        );
+    }
+    JsFuture::from(client.get_token(JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(get(&counter, "calls").as_f64(), Some(1.0));
+}
+
+#[wasm_bindgen_test]
+async fn token_client_holds_back_after_invalid_credentials() {
+    let counter = counting_fetch(401, "{}");
+    let client = sehatmu_auth::TokenClient::new(client_options()).expect("valid options");
+    let first = JsFuture::from(client.get_token(JsValue::UNDEFINED))
+        .await
+        .unwrap_err();
+    assert_error(&first, "invalid_credentials");
+    let second = JsFuture::from(client.authorization_header())
+        .await
+        .unwrap_err();
+    assert_error(&second, "rate_limited");
+    assert!(get(&second, "status").is_undefined());
+    assert_eq!(get(&counter, "calls").as_f64(), Some(1.0));
 }

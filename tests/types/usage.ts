@@ -1,6 +1,7 @@
 // Compiled with `tsc --strict --noEmit` against the installed package: the declarations type
 // every export, with no `any`, and reject wrong calls.
 import {
+  TokenClient,
   getToken,
   init,
   isSehatmuError,
@@ -9,6 +10,8 @@ import {
   type OperationOutcomeIssue,
   type SehatmuError,
   type SehatmuErrorCode,
+  type TokenClientOptions,
+  type TokenStore,
 } from "sehatmu-auth";
 import { getToken as getTokenOnTheWeb } from "sehatmu-auth/web";
 import { DEMO_CLIENTS, startMockServer, type MockServer } from "sehatmu-auth/mock";
@@ -63,6 +66,28 @@ export async function example(): Promise<string> {
     await server.close();
   }
 }
+
+const cache = new Map<string, AccessToken>();
+const store: TokenStore = {
+  get: (key) => cache.get(key),
+  set: async (key, token, ttlMs) => {
+    cache.set(key, token);
+    setTimeout(() => cache.delete(key), ttlMs);
+  },
+  delete: (key) => void cache.delete(key),
+};
+const clientOptions: TokenClientOptions = { clientId: "id", clientSecret: "secret", store, refreshSkewMs: 30_000, retries: 1, now: Date.now };
+const client = new TokenClient(clientOptions);
+
+export async function useClient(signal: AbortSignal): Promise<Response> {
+  const token: AccessToken = await client.getToken({ forceRefresh: false, signal });
+  const header: string = await client.authorizationHeader();
+  await client.clear();
+  return client.fetch(new URL("https://example.com/fhir/Patient"), { headers: { "x-token": token.accessToken, "x-header": header } });
+}
+
+// @ts-expect-error a TokenClient needs credentials
+void new TokenClient({ baseUrl: "https://example.com" });
 
 export const webToken: Promise<AccessToken> = getTokenOnTheWeb("id", "secret");
 

@@ -1,16 +1,13 @@
 //! The fields of a token endpoint's JSON body that the client reads, whatever their types.
 //!
-//! The host parses the JSON (`JSON.parse` in wasm, `serde_json` in native tests) and serde reads
-//! only the fields named here into [`Loose`] values, so a body with a field of the wrong type is
-//! still read (and judged) rather than rejected as a whole, and nesting deeper than the client
-//! looks is skipped without recursion.
-
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
-use std::fmt;
+//! The host parses the JSON (`JSON.parse` in wasm, `serde_json` in native tests) and hands over
+//! only the members named here, each as a [`Loose`] value read to [`FIELD_DEPTH`]: a body with
+//! a field of the wrong type is still read (and judged) rather than rejected as a whole, and
+//! nesting deeper than the client looks is never walked. Doing this without serde keeps serde's
+//! error formatting (and with it Rust's float printing) out of the `.wasm`.
 
 /// How deep a field's value is read: `issue[i].details.text` is the deepest path the client uses.
-const FIELD_DEPTH: u8 = 3;
+pub const FIELD_DEPTH: u8 = 3;
 
 /// A JSON value of any type, read to a bounded depth: objects and arrays below it are empty.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,110 +49,20 @@ impl Loose {
     }
 }
 
-struct LooseSeed(u8);
-
-impl<'de> DeserializeSeed<'de> for LooseSeed {
-    type Value = Loose;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Loose, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for LooseSeed {
-    type Value = Loose;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Loose, E> {
-        Ok(Loose::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Loose, E> {
-        Ok(Loose::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Loose, D::Error> {
-        self.deserialize(d)
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Loose, E> {
-        Ok(Loose::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Loose, E> {
-        Ok(Loose::Num(v as f64))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Loose, E> {
-        Ok(Loose::Num(v as f64))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Loose, E> {
-        Ok(Loose::Num(v))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Loose, E> {
-        Ok(Loose::Str(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Loose, E> {
-        Ok(Loose::Str(v))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Loose, A::Error> {
-        let mut items = Vec::new();
-        if self.0 == 0 {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-        } else {
-            while let Some(item) = seq.next_element_seed(LooseSeed(self.0 - 1))? {
-                items.push(item);
-            }
-        }
-        Ok(Loose::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Loose, A::Error> {
-        let mut members = Vec::new();
-        if self.0 == 0 {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        } else {
-            while let Some(key) = map.next_key::<String>()? {
-                members.push((key, map.next_value_seed(LooseSeed(self.0 - 1))?));
-            }
-        }
-        Ok(Loose::Object(members))
-    }
-}
-
-impl<'de> Deserialize<'de> for Loose {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        LooseSeed(FIELD_DEPTH).deserialize(deserializer)
-    }
-}
-
 /// The members of a token endpoint's JSON object that the client reads. Each documented
 /// spelling is its own field; [`ResponseBody::pick`] chooses between them.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 #[allow(missing_docs)]
 pub struct ResponseBody {
-    #[serde(rename = "accessToken")]
     pub access_token_camel: Option<Loose>,
     pub access_token: Option<Loose>,
-    #[serde(rename = "accessTokenExpiresAt")]
     pub access_token_expires_at: Option<Loose>,
     pub expires_in: Option<Loose>,
     pub issued_at: Option<Loose>,
-    #[serde(rename = "tokenType")]
     pub token_type_camel: Option<Loose>,
     pub token_type: Option<Loose>,
-    #[serde(rename = "clientId")]
     pub client_id_camel: Option<Loose>,
     pub client_id: Option<Loose>,
-    #[serde(rename = "userId")]
     pub user_id: Option<Loose>,
     pub client: Option<Loose>,
     pub user: Option<Loose>,
@@ -166,6 +73,29 @@ pub struct ResponseBody {
 }
 
 impl ResponseBody {
+    /// Reads the body through `member`, which returns the JSON object's member of that name
+    /// (read to [`FIELD_DEPTH`]) or `None` where the object has none.
+    pub fn read(mut member: impl FnMut(&'static str) -> Option<Loose>) -> Self {
+        Self {
+            access_token_camel: member("accessToken"),
+            access_token: member("access_token"),
+            access_token_expires_at: member("accessTokenExpiresAt"),
+            expires_in: member("expires_in"),
+            issued_at: member("issued_at"),
+            token_type_camel: member("tokenType"),
+            token_type: member("token_type"),
+            client_id_camel: member("clientId"),
+            client_id: member("client_id"),
+            user_id: member("userId"),
+            client: member("client"),
+            user: member("user"),
+            developer: member("developer"),
+            issue: member("issue"),
+            error: member("error"),
+            error_description: member("error_description"),
+        }
+    }
+
     /// The first of two spellings that is present and not `null`.
     pub fn pick<'a>(first: &'a Option<Loose>, second: &'a Option<Loose>) -> Option<&'a Loose> {
         [first, second]
@@ -175,12 +105,51 @@ impl ResponseBody {
     }
 }
 
+/// Native tests' stand-in for the host: a JSON text read as `JSON.parse` and the facade would.
+#[cfg(test)]
+pub(crate) mod json {
+    use super::{Loose, ResponseBody, FIELD_DEPTH};
+    use serde_json::Value;
+
+    /// `value` read to `depth`.
+    pub fn loose(value: &Value, depth: u8) -> Loose {
+        match value {
+            Value::Null => Loose::Null,
+            Value::Bool(b) => Loose::Bool(*b),
+            Value::Number(n) => Loose::Num(n.as_f64().unwrap_or(f64::NAN)),
+            Value::String(s) => Loose::Str(s.clone()),
+            Value::Array(_) | Value::Object(_) if depth == 0 => match value {
+                Value::Array(_) => Loose::Array(vec![]),
+                _ => Loose::Object(vec![]),
+            },
+            Value::Array(items) => {
+                Loose::Array(items.iter().map(|v| loose(v, depth - 1)).collect())
+            }
+            Value::Object(members) => Loose::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), loose(v, depth - 1)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The body of `text` where it is a JSON object.
+    pub fn body(text: &str) -> Option<ResponseBody> {
+        let value: Value = serde_json::from_str(text).ok()?;
+        let object = value.as_object()?;
+        Some(ResponseBody::read(|name| {
+            object.get(name).map(|v| loose(v, FIELD_DEPTH))
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn body(json: &str) -> ResponseBody {
-        serde_json::from_str(json).unwrap()
+    fn body(text: &str) -> ResponseBody {
+        json::body(text).unwrap()
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod response;
 mod secret;
 mod time;
 
-pub use body::{Loose, ResponseBody};
+pub use body::{Loose, ResponseBody, FIELD_DEPTH};
 pub use cache::{
     policy, retry_delay_ms, store_key, Cache, Plan, BACKOFF_BASE_MS, BACKOFF_CAP_MS,
     DEFAULT_REFRESH_SKEW_MS, DEFAULT_RETRIES, MAX_RETRIES,

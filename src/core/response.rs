@@ -2,8 +2,12 @@
 //! `spec/access-token.md` and the contract of `spec/api.md` say.
 //!
 //! ```
-//! use sehatmu_auth::core::{interpret, ClientSecret, ResponseBody, ResponseMeta};
-//! let body: ResponseBody = serde_json::from_str(r#"{"access_token": "abc", "expires_in": 3600}"#).unwrap();
+//! use sehatmu_auth::core::{interpret, ClientSecret, Loose, ResponseBody, ResponseMeta};
+//! let body = ResponseBody::read(|name| match name {
+//!     "access_token" => Some(Loose::Str("abc".into())),
+//!     "expires_in" => Some(Loose::Num(3600.0)),
+//!     _ => None,
+//! });
 //! let meta = ResponseMeta { status: 200, retry_after: None, date: None, received_at_ms: 1_000 };
 //! let token = interpret(&meta, "", Some(&body), &ClientSecret::new("s".into())).unwrap();
 //! assert_eq!((token.access_token.as_str(), token.expires_at_ms), ("abc", 3_601_000));

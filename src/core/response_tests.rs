@@ -28,10 +28,7 @@ fn meta(status: u16) -> ResponseMeta<'static> {
 }
 
 fn run(meta: &ResponseMeta, text: &str) -> Result<Token, Error> {
-    let body: Option<ResponseBody> = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .filter(serde_json::Value::is_object)
-        .map(|v| serde_json::from_value(v).unwrap());
+    let body = crate::core::body::json::body(text);
     interpret(meta, text, body.as_ref(), &ClientSecret::new(SECRET.into()))
 }
 

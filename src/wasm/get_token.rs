@@ -1,25 +1,14 @@
 //! `getToken(clientId, clientSecret, options?)`: one request to the token endpoint, no cache.
 
-use js_sys::{Array, Date, Promise, JSON};
+use js_sys::{Date, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::args::{self, Args};
+use super::body::parse;
 use super::convert;
 use super::fetch::{exchange, Failure};
-use crate::core::{interpret, ResponseBody, ResponseMeta, Token};
-
-/// The body as the host parses it, and the fields the core reads from it where it is a JSON
-/// object (not an array, not a scalar).
-fn parse(text: &str) -> (JsValue, Option<ResponseBody>) {
-    let Ok(raw) = JSON::parse(text) else {
-        return (JsValue::UNDEFINED, None);
-    };
-    let fields = (raw.is_object() && !Array::is_array(&raw))
-        .then(|| serde_wasm_bindgen::from_value(raw.clone()).ok())
-        .flatten();
-    (raw, fields)
-}
+use crate::core::{interpret, ResponseMeta, Token};
 
 /// A token as the core judged it, with the body as parsed and the moment it arrived.
 pub struct Fetched {

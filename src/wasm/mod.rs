@@ -4,6 +4,7 @@
 //! `fetch`, convert the result (or the error) back into plain JS objects.
 
 mod args;
+mod body;
 mod convert;
 mod fetch;
 mod get_token;

@@ -1,0 +1,53 @@
+//! The parsed JSON body as the core reads it: only the members it names, each to the depth it
+//! looks, read straight from the JS object (no walk over the rest, however large or deep).
+
+use js_sys::{Array, Object, Reflect, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::core::{Loose, ResponseBody, FIELD_DEPTH};
+
+fn loose(value: &JsValue, depth: u8) -> Loose {
+    if let Some(text) = value.as_string() {
+        Loose::Str(text)
+    } else if let Some(number) = value.as_f64() {
+        Loose::Num(number)
+    } else if let Some(flag) = value.as_bool() {
+        Loose::Bool(flag)
+    } else if Array::is_array(value) {
+        let items = value.unchecked_ref::<Array>();
+        Loose::Array(match depth {
+            0 => Vec::new(),
+            _ => items.iter().map(|item| loose(&item, depth - 1)).collect(),
+        })
+    } else if value.is_object() {
+        Loose::Object(match depth {
+            0 => Vec::new(),
+            _ => Object::entries(value.unchecked_ref())
+                .iter()
+                .map(|entry| {
+                    let entry = entry.unchecked_into::<Array>();
+                    let key = entry.get(0).as_string().unwrap_or_default();
+                    (key, loose(&entry.get(1), depth - 1))
+                })
+                .collect(),
+        })
+    } else {
+        Loose::Null
+    }
+}
+
+/// The body as `JSON.parse` gives it, and the members the core reads where it is a JSON
+/// object (not an array, not a scalar).
+pub fn parse(text: &str) -> (JsValue, Option<ResponseBody>) {
+    let Ok(raw) = JSON::parse(text) else {
+        return (JsValue::UNDEFINED, None);
+    };
+    if !raw.is_object() || Array::is_array(&raw) {
+        return (raw, None);
+    }
+    let body = ResponseBody::read(|name| {
+        let value = Reflect::get(&raw, &JsValue::from_str(name)).ok()?;
+        (!value.is_undefined()).then(|| loose(&value, FIELD_DEPTH))
+    });
+    (raw, Some(body))
+}

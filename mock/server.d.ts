@@ -54,6 +54,8 @@ export interface MockServerOptions {
   clients?: readonly MockClient[];
   /** The server's clock. Default Date.now. */
   now?: () => number;
+  /** Answers the requests that are not the mock's (Node's `IncomingMessage`, `ServerResponse`). Default: a 404 OperationOutcome. */
+  fallback?: (req: unknown, res: unknown) => void;
 }
 
 export interface MockServer {

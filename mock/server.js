@@ -90,6 +90,8 @@ function successBody(shape, client, token, issuedAt, lifetimeSec) {
  * @param {number} [options.tokenLifetimeSec] default 3600
  * @param {Array<{clientId: string, clientSecret: string, shape?: string, name?: string, email?: string}>} [options.clients]
  * @param {() => number} [options.now] the server's clock (default Date.now)
+ * @param {(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void} [options.fallback]
+ *   answers the requests that are not the mock's (default: a 404 OperationOutcome)
  */
 export async function startMockServer(options = {}) {
   const {
@@ -100,6 +102,7 @@ export async function startMockServer(options = {}) {
     tokenLifetimeSec = 3600,
     clients = DEMO_CLIENTS,
     now = Date.now,
+    fallback,
   } = options;
   /** Every token request as received. */
   const requests = [];
@@ -202,6 +205,8 @@ export async function startMockServer(options = {}) {
         tokenEndpoint(req, res, text);
       } else if (path.startsWith("/fhir/")) {
         protectedEndpoint(req, res, path);
+      } else if (fallback) {
+        fallback(req, res);
       } else {
         send(res, 404, outcome(`No route ${path} on the mock SehatMu server.`, "not-found"));
       }

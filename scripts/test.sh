@@ -45,3 +45,6 @@ echo "tsc: no errors"
 
 step "Node tests of the installed package against the mock server"
 SEHATMU_CONSUMER="$consumer" SEHATMU_TARBALL="$tarball" node --test tests/node/
+
+step "demo page in headless Chromium (playwright-core), served by the README's main command"
+node --test tests/e2e/

@@ -105,9 +105,10 @@ impl ResponseBody {
     }
 }
 
-/// Native tests' stand-in for the host: a JSON text read as `JSON.parse` and the facade would.
-#[cfg(test)]
-pub(crate) mod json {
+/// The native stand-in for the host: a JSON text read as `JSON.parse` and the facade would.
+/// For tests and fuzzing (feature `serde_json`).
+#[cfg(any(test, feature = "serde_json"))]
+pub mod json {
     use super::{Loose, ResponseBody, FIELD_DEPTH};
     use serde_json::Value;
 

@@ -13,6 +13,8 @@ mod response;
 mod secret;
 mod time;
 
+#[cfg(any(test, feature = "serde_json"))]
+pub use body::json;
 pub use body::{Loose, ResponseBody, FIELD_DEPTH};
 pub use cache::{
     policy, retry_delay_ms, store_key, Cache, Plan, BACKOFF_BASE_MS, BACKOFF_CAP_MS,
@@ -26,7 +28,8 @@ pub use request::{
     REQUEST_HEADERS, TOKEN_PATH,
 };
 pub use response::{
-    interpret, ResponseMeta, Token, TokenClient, DEFAULT_RETRY_AFTER_MS, MAX_ERROR_BODY_BYTES,
+    decode_body, interpret, ResponseMeta, Token, TokenClient, DEFAULT_RETRY_AFTER_MS,
+    MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES,
 };
 pub use secret::{ClientSecret, REDACTED};
 pub use time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};

@@ -8,7 +8,7 @@
 //!     "expires_in" => Some(Loose::Num(3600.0)),
 //!     _ => None,
 //! });
-//! let meta = ResponseMeta { status: 200, retry_after: None, date: None, received_at_ms: 1_000 };
+//! let meta = ResponseMeta { status: 200, retry_after: None, date: None, received_at_ms: 1_000, body_too_large: false };
 //! let token = interpret(&meta, "", Some(&body), &ClientSecret::new("s".into())).unwrap();
 //! assert_eq!((token.access_token.as_str(), token.expires_at_ms), ("abc", 3_601_000));
 //! ```
@@ -17,6 +17,10 @@ use super::body::{Loose, ResponseBody};
 use super::error::{one_line, truncate_bytes};
 use super::time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};
 use super::{ClientSecret, Error, ErrorCode, Issue};
+
+/// The most of a response body that the client reads: no token endpoint sends more, and a
+/// hostile one must not make the client hold an unbounded body.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The most of a response body that an error keeps in `body`.
 pub const MAX_ERROR_BODY_BYTES: usize = 2048;
@@ -41,6 +45,15 @@ pub struct ResponseMeta<'a> {
     pub date: Option<&'a str>,
     /// The local clock when the response arrived, ms since the epoch.
     pub received_at_ms: i64,
+    /// Whether the body was longer than [`MAX_BODY_BYTES`] (the text is its start).
+    pub body_too_large: bool,
+}
+
+/// A body's bytes as text, as `Response.text()` decodes them: UTF-8, a leading byte-order
+/// mark dropped, each invalid sequence replaced by U+FFFD.
+pub fn decode_body(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Where the token's `client` comes from.
@@ -99,6 +112,10 @@ pub fn interpret(
         ..error
     };
     match status {
+        200..=299 if meta.body_too_large => Err(with_body(fail(
+            ErrorCode::InvalidResponse,
+            format!("SehatMu answered HTTP {status} with a body larger than 1 MiB, which no token response is."),
+        ))),
         200..=299 => match body {
             Some(body) => token(meta, body).map_err(|reason| {
                 with_body(fail(

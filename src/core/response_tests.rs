@@ -24,11 +24,12 @@ fn meta(status: u16) -> ResponseMeta<'static> {
         retry_after: None,
         date: None,
         received_at_ms: NOW,
+        body_too_large: false,
     }
 }
 
 fn run(meta: &ResponseMeta, text: &str) -> Result<Token, Error> {
-    let body = crate::core::body::json::body(text);
+    let body = crate::core::json::body(text);
     interpret(meta, text, body.as_ref(), &ClientSecret::new(SECRET.into()))
 }
 
@@ -346,4 +347,30 @@ fn the_secret_is_redacted_from_everything_a_server_echoes() {
         assert!(!all.contains(SECRET), "{all}");
         assert!(all.contains("[redacted]"), "{all}");
     }
+}
+
+#[test]
+fn a_2xx_body_over_1_mib_is_invalid_response_others_keep_their_code() {
+    let big = ResponseMeta {
+        body_too_large: true,
+        ..meta(200)
+    };
+    let e = run(&big, r#"{"access_token": "a", "expires_in": 60"#).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidResponse);
+    assert!(e.message.contains("larger than 1 MiB"), "{}", e.message);
+    let big = ResponseMeta {
+        body_too_large: true,
+        ..meta(502)
+    };
+    assert_eq!(
+        run(&big, "<html>").unwrap_err().code,
+        ErrorCode::ServerError
+    );
+}
+
+#[test]
+fn bodies_decode_like_response_text() {
+    assert_eq!(decode_body(b"\xEF\xBB\xBF{}"), "{}");
+    assert_eq!(decode_body(b"a\xFFb"), "a\u{FFFD}b");
+    assert_eq!(decode_body("é".as_bytes()), "é");
 }

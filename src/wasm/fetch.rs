@@ -4,16 +4,16 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::Function;
+use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AbortController, AbortSignal, Headers, RequestCredentials, RequestInit, RequestRedirect,
-    Response,
+    AbortController, AbortSignal, Headers, ReadableStreamDefaultReader, RequestCredentials,
+    RequestInit, RequestRedirect, Response,
 };
 
 use super::js::{clear_timeout, fetch, get, set_timeout};
-use crate::core::{Error, TokenRequest, REQUEST_HEADERS};
+use crate::core::{decode_body, Error, TokenRequest, MAX_BODY_BYTES, REQUEST_HEADERS};
 
 /// What came back: everything the core needs to judge it.
 pub struct Exchange {
@@ -25,8 +25,10 @@ pub struct Exchange {
     pub date: Option<String>,
     /// The client's clock when the headers arrived.
     pub received_at_ms: i64,
-    /// The body as text.
+    /// The body as text (its first [`MAX_BODY_BYTES`] where it was longer).
     pub text: String,
+    /// Whether the body was longer than [`MAX_BODY_BYTES`].
+    pub body_too_large: bool,
 }
 
 /// An error, with the JS value that caused it where there is one.
@@ -109,17 +111,39 @@ async fn send(
     let headers = response.headers();
     let retry_after = headers.get("retry-after")?;
     let date = headers.get("date")?;
-    let text = JsFuture::from(response.text()?)
-        .await?
-        .as_string()
-        .unwrap_or_default();
+    let (text, body_too_large) = read_body(&response).await?;
     Ok(Exchange {
         status: response.status(),
         retry_after,
         date,
         received_at_ms,
         text,
+        body_too_large,
     })
+}
+
+/// The body as text, read from its stream and never held past [`MAX_BODY_BYTES`]: a
+/// 50 MB answer costs 1 MiB. The flag says the body was longer (and was left unread).
+async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
+    let Some(stream) = response.body() else {
+        return Ok((String::new(), false));
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if get(&chunk, "done")?.is_truthy() {
+            return Ok((decode_body(&bytes), false));
+        }
+        let value: Uint8Array = get(&chunk, "value")?.unchecked_into();
+        let start = bytes.len();
+        let end = start + value.length() as usize;
+        if end > MAX_BODY_BYTES {
+            return Ok((decode_body(&bytes), true));
+        }
+        bytes.resize(end, 0);
+        value.copy_to(&mut bytes[start..]);
+    }
 }
 
 /// Sends `request` and reads the whole response; `now` is the clock that stamps its arrival.
@@ -165,6 +189,9 @@ pub async fn exchange(
     }
     let result = send(request, &controller.signal(), now).await;
     drop(cleanup);
+    if result.as_ref().is_ok_and(|r| r.body_too_large) {
+        controller.abort(); // closes the connection under the rest of the body
+    }
     result.map_err(|cause| match (timeout_ms, signal) {
         (Some(ms), _) if timed_out.get() => Error::timeout(ms).into(),
         (_, Some(signal)) if signal.aborted() => aborted(signal),

@@ -32,6 +32,7 @@ pub async fn fetch_token(args: &Args, now: &dyn Fn() -> i64) -> Result<Fetched, 
         retry_after: response.retry_after.as_deref(),
         date: response.date.as_deref(),
         received_at_ms: response.received_at_ms,
+        body_too_large: response.body_too_large,
     };
     let token = interpret(&meta, &response.text, fields.as_ref(), &args.secret)?;
     Ok(Fetched {

@@ -6,6 +6,7 @@
 mod args;
 mod body;
 mod convert;
+mod diagnostics;
 mod fetch;
 mod get_token;
 mod js;

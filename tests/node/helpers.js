@@ -4,6 +4,7 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { inspect } from "node:util";
 
 const consumer = process.env.SEHATMU_CONSUMER;
 
@@ -37,4 +38,34 @@ export async function rejection(promise) {
     return error;
   }
   throw new Error("expected the promise to reject");
+}
+
+/** The path of the wasm-bindgen glue behind the Node entry. */
+export function gluePath() {
+  const root = consumer ? join(consumer, "node_modules", "sehatmu-auth") : new URL("../..", import.meta.url).pathname;
+  return join(root, "pkg", "sehatmu_auth.cjs");
+}
+
+/** The path of the package's ESM entry, for child processes. */
+export function entryPath() {
+  return consumer ? join(consumer, "esm.js") : new URL("../../js/node.mjs", import.meta.url).pathname;
+}
+
+/** Asserts that `secret`, plain or encoded, shows in no view of `error`. */
+export function assertNoSecret(error, secret, label = error?.code) {
+  const forms = [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)];
+  const views = [
+    error.message,
+    error.stack,
+    JSON.stringify(error),
+    JSON.stringify(error.issues),
+    String(error.cause),
+    error.cause?.stack,
+    inspect(error, { depth: 10, showHidden: true }),
+  ];
+  for (const view of views) {
+    for (const form of forms) {
+      if (String(view).includes(form)) throw new Error(`${label}: the secret shows in ${view}`);
+    }
+  }
 }

@@ -1,14 +1,13 @@
 // The client secret must never appear in an error: not in its message, fields, cause, stack,
 // JSON form or inspected form, even where the server echoes it back.
 import assert from "node:assert/strict";
-import { inspect } from "node:util";
 import { after, before, test } from "node:test";
 
-import { closedPort, load, rejection } from "./helpers.js";
+import { assertNoSecret, closedPort, load, rejection } from "./helpers.js";
 
 const { getToken, mock } = await load();
 const SECRET = "S3CRET+canary/Ω=value";
-const FORMS = [SECRET, encodeURIComponent(SECRET), new URLSearchParams({ s: SECRET }).toString().slice(2)];
+const ENCODED = new URLSearchParams({ s: SECRET }).toString().slice(2);
 
 let server;
 before(async () => {
@@ -16,24 +15,9 @@ before(async () => {
 });
 after(() => server.close());
 
-function assertNoSecret(error, label) {
-  const views = [
-    error.message,
-    error.stack,
-    JSON.stringify(error),
-    JSON.stringify(error.issues),
-    String(error.cause),
-    error.cause?.stack,
-    inspect(error, { depth: 10, showHidden: true }),
-  ];
-  for (const view of views) {
-    for (const form of FORMS) {
-      assert.ok(!String(view).includes(form), `${label}: ${form} in ${view}`);
-    }
-  }
-}
+const assertNoSecretIn = (error, label) => assertNoSecret(error, SECRET, label);
 
-const echo = `client_id=known&client_secret=${FORMS[2]}&grant_type=client_credentials ${SECRET}`;
+const echo = `client_id=known&client_secret=${ENCODED}&grant_type=client_credentials ${SECRET}`;
 const cases = [
   ["401 unknown client", {}],
   ["429 rate limit", {}],
@@ -51,7 +35,7 @@ for (const [label, answer] of cases) {
     if (Object.keys(answer).length) server.next(answer);
     const error = await rejection(getToken("known", SECRET, { baseUrl: server.url }));
     assert.equal(error.name, "SehatmuError");
-    assertNoSecret(error, label);
+    assertNoSecretIn(error, label);
   });
 }
 
@@ -64,5 +48,5 @@ test("no secret in network, timeout, abort and argument errors", async () => {
     await rejection(getToken("c", SECRET, { baseUrl: "http://example.com" })),
     await rejection(getToken("c", SECRET, { timeoutMs: -1 })),
   ];
-  for (const error of errors) assertNoSecret(error, error.code);
+  for (const error of errors) assertNoSecretIn(error, error.code);
 });

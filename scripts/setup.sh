@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what building (and, with --browser, browser testing) needs, skipping what is already
-# there: the wasm32 target, wasm-bindgen-cli of the version Cargo.toml pins, the npm packages,
-# and Debian's Chromium with its driver. Safe to run again and again.
+# Installs what building needs, skipping what is already there: the wasm32 target,
+# wasm-bindgen-cli of the version Cargo.toml pins and the npm packages; with --browser (for the
+# tests) also Debian's Chromium with its driver, and cargo-fuzz. Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,10 @@ pinned=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"$/\1/p' Cargo.toml)
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $pinned" ]; then
   # Without --locked: a locked dependency of the CLI is missing from the registry.
   cargo install wasm-bindgen-cli --version "$pinned"
+fi
+
+if [ "${1:-}" = "--browser" ] && ! command -v cargo-fuzz >/dev/null; then
+  cargo install cargo-fuzz --version 0.13.2
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

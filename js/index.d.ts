@@ -95,8 +95,13 @@ export function getToken(
 /** Whether `value` is a {@link SehatmuError} from this package (an ordinary `Error` with a `code` is not). */
 export function isSehatmuError(value: unknown): value is SehatmuError;
 
-/** Loads the WebAssembly module ahead of the first call. Optional: every call loads it itself. */
-export function init(): Promise<void>;
+/**
+ * Loads the WebAssembly module ahead of the first call. Optional: every call loads it itself.
+ * In the web entry, `wasm` says where the `.wasm` is, for bundlers that do not ship it as an
+ * asset (esbuild): its URL, a `Response`, its bytes or a compiled module. Node and Workers
+ * ignore it. Once loaded, later calls change nothing.
+ */
+export function init(wasm?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
 
 /** Where a {@link TokenClient} keeps its token, to share it between processes (e.g. Redis). Sync or async. */
 export interface TokenStore {

@@ -25,9 +25,11 @@ function loadError(cause) {
 }
 
 /** @type {import("./index.d.ts").init} */
-export function init() {
+export function init(wasm) {
+  // Bundlers that understand `new URL(…, import.meta.url)` (Vite, webpack, Parcel, Rollup
+  // plugins) ship the .wasm as an asset; others pass its URL here once.
   ready ??= initWasm({
-    module_or_path: new URL("../pkg/sehatmu_auth_bg.wasm", import.meta.url),
+    module_or_path: wasm ?? new URL("../pkg/sehatmu_auth_bg.wasm", import.meta.url),
   }).then(
     () => undefined,
     (cause) => {

@@ -18,6 +18,7 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "js/node.cjs",
     "js/node.mjs",
     "js/web.js",
+    "js/workerd.js",
     "mock/server.d.ts",
     "mock/server.js",
     "package.json",

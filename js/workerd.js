@@ -1,0 +1,15 @@
+// The entry for Cloudflare Workers (the `workerd` export condition): Workers can't fetch or
+// compile a .wasm at run time, so it is imported as a module (wrangler and esbuild-based
+// tooling turn a `.wasm` import into a compiled WebAssembly.Module) and instantiated here.
+import wasmModule from "../pkg/sehatmu_auth_bg.wasm";
+import { initSync, getToken, TokenClient } from "../pkg/sehatmu_auth.js";
+
+initSync({ module: wasmModule });
+
+/** @type {import("./index.d.ts").init} */
+export function init() {
+  return Promise.resolve();
+}
+
+export { getToken, TokenClient };
+export { isSehatmuError } from "./web.js";

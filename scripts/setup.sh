@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building needs, skipping what is already there: the wasm32 target,
-# wasm-bindgen-cli of the version Cargo.toml pins and the npm packages; with --browser (for the
-# tests) also Debian's Chromium with its driver, and cargo-fuzz. Safe to run again and again.
+# wasm-bindgen-cli of the version Cargo.toml pins and the npm packages; with --tests also
+# Debian's Chromium with its driver, cargo-fuzz, and the runtimes and bundlers of
+# tests/runtimes (their own npm project). Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,15 +16,21 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $pinned" ]; then
   cargo install wasm-bindgen-cli --version "$pinned"
 fi
 
-if [ "${1:-}" = "--browser" ] && ! command -v cargo-fuzz >/dev/null; then
+if [ "${1:-}" = "--tests" ] && ! command -v cargo-fuzz >/dev/null; then
   cargo install cargo-fuzz --version 0.13.2
 fi
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+npm_ci() { # $1: a folder with package-lock.json; installs only when the lock is newer
+  if [ ! -f "$1/node_modules/.package-lock.json" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+    (cd "$1" && npm ci --no-audit --no-fund)
+  fi
+}
+npm_ci .
+if [ "${1:-}" = "--tests" ]; then
+  npm_ci tests/runtimes
 fi
 
-if [ "${1:-}" = "--browser" ] && ! { command -v chromium && command -v chromedriver; } >/dev/null; then
+if [ "${1:-}" = "--tests" ] && ! { command -v chromium && command -v chromedriver; } >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 fi

@@ -4,7 +4,7 @@
 # type-checked with tsc --strict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --browser
+bash scripts/setup.sh --tests
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -56,12 +56,26 @@ mkdir "$consumer"
 )
 cp tests/types/usage.ts tests/types/tsconfig.json "$consumer/"
 
-step "types: tsc --strict on a usage file against the installed package"
+cp tests/types/tsconfig.bundler.json "$consumer/"
+
+step "types: tsc --strict on a usage file against the installed package (node16 and bundler)"
 node_modules/.bin/tsc -p "$consumer/tsconfig.json"
+node_modules/.bin/tsc -p "$consumer/tsconfig.bundler.json"
 echo "tsc: no errors"
+
+step "package lint: publint --strict, and attw (strict for the main entry)"
+lint=tests/runtimes/node_modules/.bin
+"$lint/publint" --strict "$tarball"
+"$lint/attw" "$tarball" --entrypoints . --no-emoji
+# /web (the browser entry) and /mock (a Node test server) are ES modules by design: require()
+# of them needs Node's require(esm) (>= 20.19) or import(). node10 resolution has no subpaths.
+"$lint/attw" "$tarball" --profile node16 --ignore-rules cjs-resolves-to-esm --no-emoji --format table-flipped
 
 step "Node tests of the installed package against the mock server"
 SEHATMU_CONSUMER="$consumer" SEHATMU_TARBALL="$tarball" node --test tests/node/
+
+step "the packed package in Node, Deno, Bun, workerd, and Chromium via Vite, webpack, esbuild and no bundler"
+SEHATMU_TARBALL="$tarball" node --test tests/runtimes/
 
 step "demo page in headless Chromium (playwright-core), served by the README's main command"
 node --test tests/e2e/

@@ -1,0 +1,244 @@
+// The packed package in every runtime and bundler users import it into: each target installs
+// the tarball into a new project (never the work tree), gets a token from the mock server with
+// getToken, and checks that a wrong secret rejects with a SehatmuError.
+//
+// Needs SEHATMU_TARBALL (scripts/test.sh sets it) and this folder's own npm install.
+import assert from "node:assert/strict";
+import { execFile as execFileCallback } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { extname, join, normalize, sep } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+
+import { chromium } from "playwright-core";
+
+import { DEMO_CLIENTS, startMockServer } from "../../mock/server.js";
+
+const execFile = promisify(execFileCallback);
+const tarball = process.env.SEHATMU_TARBALL;
+const bin = (name) => new URL(`./node_modules/.bin/${name}`, import.meta.url).pathname;
+const [DEMO] = DEMO_CLIENTS;
+const EXPECTED = { code: "invalid_credentials", branded: true, name: "SehatmuError" };
+
+/** The same check in every runtime: a token, then a wrong secret. Prints (or returns) JSON. */
+const CHECK = `
+import { getToken, isSehatmuError } from "sehatmu-auth";
+
+export async function check(baseUrl, clientId, clientSecret) {
+  const token = await getToken(clientId, clientSecret, { baseUrl });
+  const error = await getToken(clientId, "wrong-secret", { baseUrl }).catch((e) => e);
+  return { token: token.accessToken, code: error.code, branded: isSehatmuError(error), name: error.name };
+}
+`;
+
+let project;
+let mock;
+let args;
+
+before(async () => {
+  assert.ok(tarball, "SEHATMU_TARBALL names the packed package");
+  project = await mkdtemp(join(tmpdir(), "sehatmu-runtimes-"));
+  await writeFile(join(project, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+  await execFile("npm", ["install", "--silent", "--no-audit", "--no-fund", tarball], { cwd: project });
+  await writeFile(join(project, "check.js"), CHECK);
+  mock = await startMockServer({ rateLimitWindowMs: 0 });
+  args = [mock.url, DEMO.clientId, DEMO.clientSecret];
+});
+
+after(async () => {
+  await mock?.close();
+  if (project) await rm(project, { recursive: true, force: true });
+});
+
+/** Runs `check` in a command-line runtime; the script prints the result as JSON. */
+async function runScript(command, commandArgs) {
+  const script = `import { check } from "./check.js";\nconsole.log(JSON.stringify(await check(...${JSON.stringify(args)})));\n`;
+  await writeFile(join(project, "main.js"), script);
+  const { stdout } = await execFile(command, commandArgs, { cwd: project, timeout: 60_000 });
+  return JSON.parse(stdout.trim().split("\n").at(-1));
+}
+
+function assertChecked(result) {
+  assert.ok(mock.tokens.has(result.token), `a token of the mock server: ${JSON.stringify(result)}`);
+  assert.deepEqual({ code: result.code, branded: result.branded, name: result.name }, EXPECTED);
+}
+
+describe("server runtimes", () => {
+  test("Node: import", async () => {
+    assertChecked(await runScript(process.execPath, ["main.js"]));
+  });
+
+  test("Node: require", async () => {
+    const script = `const { getToken, isSehatmuError } = require("sehatmu-auth");
+      (async () => {
+        const [baseUrl, id, secret] = ${JSON.stringify(args)};
+        const token = await getToken(id, secret, { baseUrl });
+        const error = await getToken(id, "wrong-secret", { baseUrl }).catch((e) => e);
+        console.log(JSON.stringify({ token: token.accessToken, code: error.code, branded: isSehatmuError(error), name: error.name }));
+      })();`;
+    await writeFile(join(project, "main.cjs"), script);
+    const { stdout } = await execFile(process.execPath, ["main.cjs"], { cwd: project });
+    assertChecked(JSON.parse(stdout));
+  });
+
+  test("Deno 2 (the package from node_modules)", async () => {
+    assertChecked(await runScript(bin("deno"), ["run", "--quiet", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", "main.js"]));
+  });
+
+  test("Bun", async () => {
+    assertChecked(await runScript(bin("bun"), ["run", "main.js"]));
+  });
+
+  test("Cloudflare Workers (workerd through miniflare, bundled as wrangler does)", async () => {
+    const { build } = await import("esbuild");
+    const { Miniflare } = await import("miniflare");
+    await writeFile(
+      join(project, "worker.js"),
+      `import { check } from "./check.js";
+       export default {
+         async fetch(request) {
+           const params = new URL(request.url).searchParams;
+           return Response.json(await check(params.get("base"), params.get("id"), params.get("secret")));
+         },
+       };`,
+    );
+    const outdir = join(project, "dist-worker");
+    // wrangler's resolution: the workerd, worker and browser conditions; a .wasm import is a module.
+    await build({
+      absWorkingDir: project,
+      entryPoints: ["worker.js"],
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      conditions: ["workerd", "worker", "browser"],
+      loader: { ".wasm": "copy" },
+      outdir,
+      logLevel: "error",
+    });
+    const worker = new Miniflare({
+      modules: true,
+      scriptPath: join(outdir, "worker.js"),
+      modulesRoot: outdir,
+      modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+      compatibilityDate: "2025-07-01",
+    });
+    try {
+      const query = new URLSearchParams({ base: args[0], id: args[1], secret: args[2] });
+      const response = await worker.dispatchFetch(`http://worker.test/?${query}`);
+      assertChecked(await response.json());
+    } finally {
+      await worker.dispose();
+    }
+  });
+});
+
+describe("browsers (headless Chromium)", () => {
+  const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
+  let site;
+  let browser;
+  const PAGE = (script) =>
+    `<!doctype html><meta charset="utf-8"><title>app</title><pre id="out"></pre>${script}`;
+  const MAIN = `import { check } from "./check.js";
+const params = new URLSearchParams(location.search);
+check(params.get("base"), params.get("id"), params.get("secret")).then(
+  (result) => (document.getElementById("out").textContent = JSON.stringify(result)),
+  (error) => (document.getElementById("out").textContent = JSON.stringify({ failure: String(error), code: error.code })),
+);
+`;
+
+  before(async () => {
+    await writeFile(join(project, "app.js"), MAIN);
+    // A static server for the project folder on 127.0.0.1 (another origin than the mock).
+    site = createServer(async (req, res) => {
+      const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+      const file = normalize(join(project, path));
+      try {
+        if (!file.startsWith(project + sep)) throw new Error("outside");
+        const body = await readFile(file);
+        res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+        res.end(body);
+      } catch {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise((resolve) => site.listen(0, "127.0.0.1", resolve));
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => site?.close(resolve));
+  });
+
+  async function load(path) {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (error) => errors.push(error));
+    const query = new URLSearchParams({ base: args[0], id: args[1], secret: args[2] });
+    await page.goto(`http://127.0.0.1:${site.address().port}/${path}?${query}`);
+    await page.waitForFunction(() => document.getElementById("out").textContent !== "", null, { timeout: 20_000 });
+    const result = JSON.parse(await page.locator("#out").textContent());
+    await page.close();
+    assert.deepEqual(errors, []);
+    return result;
+  }
+
+  test("plain ES modules, no bundler (import map to the web entry)", async () => {
+    const importMap = `<script type="importmap">{"imports": {"sehatmu-auth": "/node_modules/sehatmu-auth/js/web.js"}}</script>`;
+    await writeFile(join(project, "plain.html"), PAGE(`${importMap}<script type="module" src="/app.js"></script>`));
+    assertChecked(await load("plain.html"));
+  });
+
+  test("Vite 8", async () => {
+    const { build } = await import("vite");
+    const root = join(project, "vite-app");
+    await mkdir(root, { recursive: true });
+    await copyFile(join(project, "check.js"), join(root, "check.js"));
+    await writeFile(join(root, "app.js"), MAIN);
+    await writeFile(join(root, "index.html"), PAGE(`<script type="module" src="./app.js"></script>`));
+    await build({ root, base: "./", logLevel: "error", build: { outDir: join(project, "dist-vite"), emptyOutDir: true } });
+    assertChecked(await load("dist-vite/index.html"));
+  });
+
+  test("webpack 5", async () => {
+    const { default: webpack } = await import("webpack");
+    const outdir = join(project, "dist-webpack");
+    const stats = await new Promise((resolve, reject) =>
+      webpack({ mode: "production", context: project, entry: "./app.js", output: { path: outdir, filename: "app.js", publicPath: "auto" } }, (error, result) =>
+        error ? reject(error) : resolve(result),
+      ),
+    );
+    assert.ok(!stats.hasErrors(), stats.toString("errors-only"));
+    await writeFile(join(outdir, "index.html"), PAGE(`<script src="app.js"></script>`));
+    assertChecked(await load("dist-webpack/index.html"));
+  });
+
+  test("esbuild, with the .wasm copied beside the bundle and its URL given to init()", async () => {
+    const { build } = await import("esbuild");
+    const outdir = join(project, "dist-esbuild");
+    await writeFile(
+      join(project, "app-esbuild.js"),
+      `import { init } from "sehatmu-auth";\nawait init(new URL("./sehatmu_auth_bg.wasm", import.meta.url));\n${MAIN}`,
+    );
+    await build({ absWorkingDir: project, entryPoints: ["app-esbuild.js"], bundle: true, format: "esm", outdir, logLevel: "error" });
+    await copyFile(join(project, "node_modules/sehatmu-auth/pkg/sehatmu_auth_bg.wasm"), join(outdir, "sehatmu_auth_bg.wasm"));
+    await writeFile(join(outdir, "index.html"), PAGE(`<script type="module" src="app-esbuild.js"></script>`));
+    assertChecked(await load("dist-esbuild/index.html"));
+  });
+
+  test("esbuild without that step: an expected failure, re-checked (it does not ship the .wasm)", async () => {
+    const { build } = await import("esbuild");
+    const outdir = join(project, "dist-esbuild-bare");
+    await build({ absWorkingDir: project, entryPoints: ["app.js"], bundle: true, format: "esm", outdir, logLevel: "error" });
+    await writeFile(join(outdir, "index.html"), PAGE(`<script type="module" src="app.js"></script>`));
+    const result = await load("dist-esbuild-bare/index.html");
+    assert.equal(result.code, "network_error", JSON.stringify(result));
+    assert.match(result.failure, /Could not load the sehatmu-auth WebAssembly module/);
+  });
+});

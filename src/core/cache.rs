@@ -56,14 +56,14 @@ impl Cache {
         let valid = self.usable_until.is_some_and(|until| until > now_ms);
         let fresh = self
             .usable_until
-            .is_some_and(|until| until - now_ms > refresh_skew_ms);
+            .is_some_and(|until| until.saturating_sub(now_ms) > refresh_skew_ms);
         match self.blocked_until {
             Some(until) if until > now_ms => {
                 if valid && !force {
                     Plan::UseCached
                 } else {
                     Plan::Blocked {
-                        retry_after_ms: u64::try_from(until - now_ms).unwrap_or(0),
+                        retry_after_ms: u64::try_from(until.saturating_sub(now_ms)).unwrap_or(0),
                     }
                 }
             }
@@ -97,7 +97,7 @@ impl Cache {
 
     /// How long a store may keep the token: positive and no more than it has left.
     pub fn ttl_ms(&self, now_ms: i64) -> Option<u64> {
-        let left = self.usable_until? - now_ms;
+        let left = self.usable_until?.saturating_sub(now_ms);
         u64::try_from(left).ok().filter(|ms| *ms > 0)
     }
 }

@@ -285,7 +285,7 @@ fn retry_after_ms(meta: &ResponseMeta) -> Option<u64> {
     }
     let at = parse_http_date(value)?;
     let now = server_now(meta);
-    Some(u64::try_from(at - now).unwrap_or(0))
+    Some(u64::try_from(at.saturating_sub(now)).unwrap_or(0))
 }
 
 /// The server's clock at receipt: its `Date` header, else the local clock.
@@ -402,9 +402,9 @@ fn expiry(meta: &ResponseMeta, body: &ResponseBody) -> Result<(i64, i64), String
     Ok(match issued_at {
         Some(issued) => {
             let at = issued + lifetime;
-            (at, at - server_now(meta))
+            (at, at.saturating_sub(server_now(meta)))
         }
-        None => (meta.received_at_ms + lifetime, lifetime),
+        None => (meta.received_at_ms.saturating_add(lifetime), lifetime),
     })
 }
 

@@ -89,8 +89,9 @@ impl Inner {
         if token.is_empty() || !expires_at.is_finite() {
             return None;
         }
-        let usable_until = expires_at as i64 - self.offset_ms.get();
-        (usable_until - self.now() > self.refresh_skew_ms).then_some((entry, usable_until))
+        let usable_until = (expires_at as i64).saturating_sub(self.offset_ms.get());
+        let left = usable_until.saturating_sub(self.now());
+        (left > self.refresh_skew_ms).then_some((entry, usable_until))
     }
 
     async fn remember(&self, token: JsValue, usable_until: i64, share: bool) {
@@ -99,7 +100,8 @@ impl Inner {
         let (Some(store), true) = (&self.store, share) else {
             return;
         };
-        let Some(ttl) = self.cache.borrow().ttl_ms(self.now()) else {
+        let now = self.now();
+        let Some(ttl) = self.cache.borrow().ttl_ms(now) else {
             return;
         };
         let args = [&self.key.as_str().into(), &token, &(ttl as f64).into()];
@@ -131,7 +133,8 @@ impl Inner {
                     return Ok(token);
                 }
                 Err(Failure { error, cause }) => {
-                    self.cache.borrow_mut().fail(&error, self.now());
+                    let now = self.now();
+                    self.cache.borrow_mut().fail(&error, now);
                     failures += 1;
                     match retry_delay_ms(failures, self.retries, &error, Math::random()) {
                         Some(delay) => sleep(delay).await,
@@ -144,11 +147,11 @@ impl Inner {
 
     /// The cached token, or the shared refresh.
     fn token_or_flight(self: &Rc<Self>, force: bool) -> Result<Promise, Error> {
-        match self
-            .cache
-            .borrow()
-            .plan(self.now(), force, self.refresh_skew_ms)
-        {
+        // The clock is the caller's code: read it before borrowing, so no call of it can
+        // find a borrow held.
+        let now = self.now();
+        let plan = self.cache.borrow().plan(now, force, self.refresh_skew_ms);
+        match plan {
             Plan::UseCached => {
                 if let Some(token) = self.token.borrow().as_ref() {
                     return Ok(Promise::resolve(token));

@@ -69,3 +69,8 @@ export function assertNoSecret(error, secret, label = error?.code) {
     }
   }
 }
+
+/** The installed `sehatmu-auth` command (from the tarball), or the work tree's. */
+export function binPath() {
+  return consumer ? join(consumer, "node_modules", ".bin", "sehatmu-auth") : new URL("../../bin/sehatmu-auth.js", import.meta.url).pathname;
+}

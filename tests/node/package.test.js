@@ -14,6 +14,7 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     .sort();
   assert.deepEqual(files, [
     "README.md",
+    "bin/sehatmu-auth.js",
     "js/index.d.ts",
     "js/node.cjs",
     "js/node.mjs",

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// sehatmu-auth: SehatMu tokens for shell scripts and Node tooling, and the mock server.
+// The secret is read from the environment or standard input, never from an argument: other
+// users of the machine can read a process's arguments.
+import { parseArgs } from "node:util";
+
+const HELP = {
+  main: `Usage: sehatmu-auth <command> [options]
+
+Commands:
+  token   get an access token and print it
+  mock    run the mock SehatMu server for offline development
+
+Run "sehatmu-auth <command> --help" for a command's options.`,
+  token: `Usage: sehatmu-auth token [options]
+
+Gets an access token from the SehatMu token endpoint and prints the AccessToken as JSON.
+
+Options:
+  --client-id <id>      the client id (default: $SEHATMU_CLIENT_ID)
+  --base-url <url>      the API's base URL (default: $SEHATMU_BASE_URL, else the sandbox host)
+  --secret-stdin        read the client secret from standard input (default: $SEHATMU_CLIENT_SECRET)
+  --timeout-ms <ms>     the request's timeout (default 30000; 0 turns it off)
+  --header              print only "Authorization: Bearer <token>"
+  -h, --help            this help
+
+The secret is never taken from the command line.
+
+Exit status, by error code:
+  0  a token was printed
+  2  usage, invalid_argument
+  3  invalid_credentials
+  4  rate_limited
+  5  request_rejected, invalid_response
+  6  server_error
+  7  network_error, timeout, aborted`,
+  mock: `Usage: sehatmu-auth mock [options]
+
+Runs the mock SehatMu server (token endpoint, rate limit, /fhir/ stand-in) on 127.0.0.1 and
+prints its URL and demo credentials. Ctrl-C stops it.
+
+Options:
+  --port <n>            the port (default 8080; 0 picks a free one)
+  --host <address>      the address to listen on (default 127.0.0.1)
+  -h, --help            this help`,
+};
+
+/** Exit statuses by error code: families a shell script can branch on. */
+const EXIT = {
+  invalid_argument: 2,
+  invalid_credentials: 3,
+  rate_limited: 4,
+  request_rejected: 5,
+  invalid_response: 5,
+  server_error: 6,
+  network_error: 7,
+  timeout: 7,
+  aborted: 7,
+};
+
+function fail(message, status = 2) {
+  process.stderr.write(`sehatmu-auth: ${message}\n`);
+  process.exit(status);
+}
+
+function parse(args, options) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true }).values;
+  } catch (error) {
+    return fail(`${error.message}\nRun "sehatmu-auth --help".`);
+  }
+}
+
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}
+
+async function token(args) {
+  if (args.some((a) => /^--(client-)?secret(=|$)/.test(a))) {
+    fail("the secret is not taken from the command line (other users can read it): use $SEHATMU_CLIENT_SECRET or --secret-stdin");
+  }
+  const values = parse(args, {
+    "client-id": { type: "string" },
+    "base-url": { type: "string" },
+    "secret-stdin": { type: "boolean" },
+    "timeout-ms": { type: "string" },
+    header: { type: "boolean" },
+  });
+  if (values.help) return console.log(HELP.token);
+  const { getToken, isSehatmuError } = await import("../js/node.mjs");
+  const clientId = values["client-id"] ?? process.env.SEHATMU_CLIENT_ID;
+  const clientSecret = values["secret-stdin"] ? await readStdin() : process.env.SEHATMU_CLIENT_SECRET;
+  const options = {};
+  const baseUrl = values["base-url"] ?? process.env.SEHATMU_BASE_URL;
+  if (baseUrl) options.baseUrl = baseUrl;
+  if (values["timeout-ms"] !== undefined) options.timeoutMs = Number(values["timeout-ms"]);
+  try {
+    const result = await getToken(clientId, clientSecret, options);
+    process.stdout.write(values.header ? `Authorization: Bearer ${result.accessToken}\n` : `${JSON.stringify(result, null, 2)}\n`);
+  } catch (error) {
+    if (!isSehatmuError(error)) throw error;
+    const field = error.field ? ` (${error.field})` : "";
+    fail(`${error.code}${field}: ${error.message}`, EXIT[error.code] ?? 1);
+  }
+}
+
+async function mock(args) {
+  const values = parse(args, { port: { type: "string" }, host: { type: "string" } });
+  if (values.help) return console.log(HELP.mock);
+  const port = Number(values.port ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not "${values.port}"`);
+  const { DEMO_CLIENTS, startMockServer } = await import("../mock/server.js");
+  const server = await startMockServer({ port, host: values.host ?? "127.0.0.1" }).catch((error) => fail(error.message, 1));
+  console.log(`Mock SehatMu server: ${server.url}  (token endpoint ${server.url}/oauth/token)`);
+  for (const client of DEMO_CLIENTS) {
+    console.log(`  ${client.shape.padEnd(9)} clientId ${client.clientId}  clientSecret ${client.clientSecret}`);
+  }
+  console.log("Ctrl-C stops it.");
+  const stop = () => server.close().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === "token") await token(rest);
+else if (command === "mock") await mock(rest);
+else if (command === undefined || command === "--help" || command === "-h" || command === "help") console.log(HELP.main);
+else fail(`unknown command "${command}"\n${HELP.main}`);

@@ -95,6 +95,17 @@ impl Cache {
         }
     }
 
+    /// A wait that another process was told, read from a shared store: the client's own
+    /// requests are held back until `until_ms` too.
+    pub fn block_until(&mut self, until_ms: i64) {
+        self.blocked_until = Some(self.blocked_until.map_or(until_ms, |b| b.max(until_ms)));
+    }
+
+    /// The end of the server's wait, if one is running at `now_ms`: to share it.
+    pub fn blocked_until(&self, now_ms: i64) -> Option<i64> {
+        self.blocked_until.filter(|until| *until > now_ms)
+    }
+
     /// How long a store may keep the token: positive and no more than it has left.
     pub fn ttl_ms(&self, now_ms: i64) -> Option<u64> {
         let left = self.usable_until?.saturating_sub(now_ms);
@@ -121,9 +132,37 @@ pub fn retry_delay_ms(failures: u32, retries: u32, error: &Error, random: f64) -
 }
 
 /// The key under which a token is shared in a store: the token endpoint and the client id,
-/// never the secret.
+/// never the secret. The lock and the shared wait use it with [`LOCK_SUFFIX`] and
+/// [`WAIT_SUFFIX`].
 pub fn store_key(token_url: &str, client_id: &str) -> String {
     format!("sehatmu-auth:{token_url}:{client_id}")
+}
+
+/// Appended to the store key: the lock that makes one process of many fetch.
+pub const LOCK_SUFFIX: &str = ":lock";
+
+/// Appended to the store key: the server-imposed wait, shared between processes.
+pub const WAIT_SUFFIX: &str = ":wait";
+
+/// The time one try may take when `timeoutMs` is 0 (off), for the lock's lifetime.
+pub const UNTIMED_TRY_MS: u64 = 30_000;
+
+/// How long the fetching process holds the lock: every try at its timeout, and the longest
+/// backoffs between them. A holder that dies leaves a lock that expires after this.
+pub fn lock_ttl_ms(timeout_ms: Option<f64>, retries: u32) -> u64 {
+    let per_try = timeout_ms.map_or(UNTIMED_TRY_MS, |ms| ms.ceil() as u64);
+    let backoffs: u64 = (1..=retries)
+        .map(|n| (BACKOFF_BASE_MS * 2_f64.powi(n as i32 - 1)).min(BACKOFF_CAP_MS) as u64)
+        .sum();
+    per_try * (u64::from(retries) + 1) + backoffs
+}
+
+/// The pause before look number `polls` (0 first) at the store while another process holds
+/// the lock: 50 ms doubling to 1 s, with full jitter (`random` in `[0, 1)`) but never below
+/// 10 ms.
+pub fn poll_delay_ms(polls: u32, random: f64) -> u64 {
+    let ceiling = (50.0 * 2_f64.powi(polls.min(10) as i32)).min(1_000.0);
+    ((ceiling * random.clamp(0.0, 1.0)) as u64).max(10)
 }
 
 /// `refreshSkewMs` and `retries` as given (`None` where absent, `Some(None)` where not a
@@ -301,6 +340,37 @@ mod tests {
             ..Error::new(ErrorCode::ServerError, "")
         };
         assert_eq!(retry_delay_ms(1, 2, &busy, 0.5), Some(3_000));
+    }
+
+    #[test]
+    fn a_shared_wait_blocks_until_its_end_and_never_shortens_one() {
+        let mut cache = Cache::default();
+        cache.block_until(10_000);
+        assert_eq!(
+            cache.plan(4_000, false, SKEW),
+            Plan::Blocked {
+                retry_after_ms: 6_000
+            }
+        );
+        cache.block_until(5_000);
+        assert_eq!(cache.blocked_until(4_000), Some(10_000));
+        assert_eq!(cache.blocked_until(10_000), None);
+        assert_eq!(cache.plan(10_000, false, SKEW), Plan::Fetch);
+    }
+
+    #[test]
+    fn the_lock_outlives_every_try_and_backoff() {
+        assert_eq!(lock_ttl_ms(Some(1_000.0), 0), 1_000);
+        assert_eq!(lock_ttl_ms(Some(1_000.0), 2), 3_000 + 250 + 500);
+        assert_eq!(lock_ttl_ms(None, 0), 30_000);
+    }
+
+    #[test]
+    fn polling_backs_off_to_a_second() {
+        assert_eq!(poll_delay_ms(0, 0.999), 49);
+        assert_eq!(poll_delay_ms(3, 0.999), 399);
+        assert_eq!(poll_delay_ms(30, 0.999), 999);
+        assert_eq!(poll_delay_ms(0, 0.0), 10);
     }
 
     #[test]

@@ -129,6 +129,20 @@ impl Error {
         }
     }
 
+    /// `timeout`: another process held the store's lock for `waited_ms` and stored no token.
+    pub fn lock_wait_timeout(waited_ms: u64) -> Self {
+        Self {
+            timeout_ms: Some(waited_ms as f64),
+            ..Self::new(
+                ErrorCode::Timeout,
+                format!(
+                    "Waited {waited_ms} ms for another process's token request (the store's lock) \
+                     and no token arrived."
+                ),
+            )
+        }
+    }
+
     /// `aborted`: the caller's signal aborted the request.
     pub fn aborted() -> Self {
         Self::new(

@@ -16,7 +16,10 @@ use super::convert;
 use super::fetch::Failure;
 use super::get_token::fetch_token;
 use super::js::{get, set, set_timeout};
-use crate::core::{policy, retry_delay_ms, store_key, Cache, Error, Plan};
+use crate::core::{
+    lock_ttl_ms, policy, poll_delay_ms, retry_delay_ms, store_key, Cache, Error, Plan, LOCK_SUFFIX,
+    WAIT_SUFFIX,
+};
 
 /// A JS callback: `store.get` and friends, or the `now` clock.
 fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
@@ -49,6 +52,10 @@ struct Inner {
     refresh_skew_ms: i64,
     retries: u32,
     store: Option<JsValue>,
+    /// Whether the store has `lock`: then one process of many fetches, and the server's wait
+    /// is shared through the store.
+    shared: bool,
+    lock_ttl_ms: u64,
     key: String,
     clock: Option<Function>,
     cache: RefCell<Cache>,
@@ -113,14 +120,28 @@ impl Inner {
         }
     }
 
+    /// A token found in the store, taken into the memory cache.
+    async fn adopt(&self, (token, usable_until): (JsValue, i64)) -> JsValue {
+        self.remember(token.clone(), usable_until, false).await;
+        token
+    }
+
     /// The one refresh that every concurrent caller awaits.
     async fn refresh(&self, force: bool) -> Result<JsValue, JsValue> {
         if !force {
-            if let Some((token, usable_until)) = self.stored_token().await {
-                self.remember(token.clone(), usable_until, false).await;
-                return Ok(token);
+            if let Some(found) = self.stored_token().await {
+                return Ok(self.adopt(found).await);
             }
         }
+        if self.shared {
+            self.refresh_under_lock(force).await
+        } else {
+            self.fetch_with_retries().await
+        }
+    }
+
+    /// Fetches, retrying transient failures; a server-imposed wait is recorded (and shared).
+    async fn fetch_with_retries(&self) -> Result<JsValue, JsValue> {
         let mut failures = 0;
         loop {
             match fetch_token(&self.args, &|| self.now()).await {
@@ -138,8 +159,113 @@ impl Inner {
                     failures += 1;
                     match retry_delay_ms(failures, self.retries, &error, Math::random()) {
                         Some(delay) => sleep(delay).await,
-                        None => return Err(convert::error(&error, cause.as_ref())),
+                        None => {
+                            self.share_wait().await;
+                            return Err(convert::error(&error, cause.as_ref()));
+                        }
                     }
+                }
+            }
+        }
+    }
+
+    fn suffixed(&self, suffix: &str) -> JsValue {
+        format!("{}{suffix}", self.key).into()
+    }
+
+    /// Tells the other processes of the server's wait, where the store is shared.
+    async fn share_wait(&self) {
+        let now = self.now();
+        let until = self.cache.borrow().blocked_until(now);
+        let (Some(store), Some(until), true) = (&self.store, until, self.shared) else {
+            return;
+        };
+        let wait = Object::new();
+        set(&wait, "retryAt", until as f64);
+        let ttl = JsValue::from((until - now) as f64);
+        if let Err(error) = settle(call(
+            store,
+            "set",
+            &[&self.suffixed(WAIT_SUFFIX), &wait, &ttl],
+        ))
+        .await
+        {
+            warn(
+                "the token store's set of the rate-limit wait failed",
+                &error,
+            );
+        }
+    }
+
+    /// The wait another process was told, if it still runs: it holds this client back too.
+    async fn shared_wait(&self) -> Option<u64> {
+        let store = self.store.as_ref()?;
+        let wait = settle(call(store, "get", &[&self.suffixed(WAIT_SUFFIX)]))
+            .await
+            .ok()?;
+        let until = get(&wait, "retryAt").ok()?.as_f64()? as i64;
+        let now = self.now();
+        self.cache.borrow_mut().block_until(until);
+        u64::try_from(until.saturating_sub(now))
+            .ok()
+            .filter(|ms| *ms > 0)
+    }
+
+    /// One process of many fetches: the one that takes the store's lock. The others look in
+    /// the store, with backoff, for the token it stores, and take the lock if it expires.
+    async fn refresh_under_lock(&self, force: bool) -> Result<JsValue, JsValue> {
+        let Some(store) = &self.store else {
+            return self.fetch_with_retries().await;
+        };
+        let current = self.token.borrow().as_ref().map(bearer);
+        let waited_from = self.now();
+        let ttl = JsValue::from(self.lock_ttl_ms as f64);
+        let mut polls = 0;
+        loop {
+            if let Some(wait) = self.shared_wait().await {
+                return Err(convert::error(&Error::rate_limited_locally(wait), None));
+            }
+            match settle(call(store, "lock", &[&self.suffixed(LOCK_SUFFIX), &ttl])).await {
+                Err(error) => {
+                    warn("the token store's lock failed; fetching without it", &error);
+                    return self.fetch_with_retries().await;
+                }
+                Ok(release) if release.is_function() => {
+                    // Another process may have stored a token since this one looked.
+                    let stored = if force {
+                        None
+                    } else {
+                        self.stored_token().await
+                    };
+                    let result = match stored {
+                        Some(found) => Ok(self.adopt(found).await),
+                        None => self.fetch_with_retries().await,
+                    };
+                    let release: Function = release.unchecked_into();
+                    if let Err(error) = settle(release.call0(&JsValue::UNDEFINED)).await {
+                        warn(
+                            "releasing the token store's lock failed; it expires by itself",
+                            &error,
+                        );
+                    }
+                    return result;
+                }
+                Ok(_) => {
+                    if let Some(found) = self.stored_token().await {
+                        // A forced refresh wants a token other than the one it has.
+                        if !force || current.as_deref() != Some(bearer(&found.0).as_str()) {
+                            return Ok(self.adopt(found).await);
+                        }
+                    }
+                    let waited = self.now().saturating_sub(waited_from);
+                    if waited > self.lock_ttl_ms as i64 {
+                        return Err(convert::error(
+                            &Error::lock_wait_timeout(waited as u64),
+                            None,
+                        ));
+                    }
+                    sleep(poll_delay_ms(polls, Math::random())).await;
+                    polls += 1;
                 }
             }
         }
@@ -349,6 +475,9 @@ impl TokenClient {
         let (refresh_skew_ms, retries) =
             policy(number(read("refreshSkewMs")?), number(read("retries")?))?;
         let store = Some(read("store")?).filter(|s| !s.is_undefined());
+        let shared = store
+            .as_ref()
+            .is_some_and(|s| get(s, "lock").is_ok_and(|f| f.is_function()));
         if let Some(store) = &store {
             let has = |method| get(store, method).is_ok_and(|f| f.is_function());
             if !(has("get") && has("set") && has("delete")) {
@@ -366,9 +495,12 @@ impl TokenClient {
         };
         let client_id = read("clientId")?.as_string().unwrap_or_default();
         let token_url = args.request.url.clone();
+        let lock_ttl_ms = lock_ttl_ms(args.timeout_ms, retries);
         Ok(TokenClient {
             inner: Rc::new(Inner {
                 key: store_key(&token_url, &client_id),
+                shared,
+                lock_ttl_ms,
                 args,
                 refresh_skew_ms,
                 retries,

@@ -103,12 +103,36 @@ export function isSehatmuError(value: unknown): value is SehatmuError;
  */
 export function init(wasm?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
 
-/** Where a {@link TokenClient} keeps its token, to share it between processes (e.g. Redis). Sync or async. */
+/** The server's rate-limit wait, as a store with `lock` shares it (under the key + ":wait"). */
+export interface SharedWait {
+  /** When requests may be sent again, ms since the epoch. */
+  retryAt: number;
+}
+
+/** A release function, or `null` when another holder has the lock. */
+export type TokenStoreLock = (() => void | Promise<void>) | null;
+
+/** Where a {@link TokenClient} keeps its token, to share it between clients. Sync or async. */
 export interface TokenStore {
   get(key: string): AccessToken | null | undefined | Promise<AccessToken | null | undefined>;
   /** `ttlMs` is positive and no more than the time the token has left. */
   set(key: string, token: AccessToken, ttlMs: number): void | Promise<void>;
   delete(key: string): void | Promise<void>;
+}
+
+/**
+ * A store shared by many processes (e.g. Redis): a {@link TokenStore} with `lock`. The client
+ * that gets the lock fetches and the others wait for its token in the store (polling with
+ * backoff, for at most the lock's lifetime); the server's wait after a failure is shared too,
+ * as a {@link SharedWait} under the key + `":wait"`.
+ */
+export interface SharedTokenStore {
+  get(key: string): AccessToken | SharedWait | null | undefined | Promise<AccessToken | SharedWait | null | undefined>;
+  /** `ttlMs` is positive and no more than the time the token (or the wait) has left. */
+  set(key: string, value: AccessToken | SharedWait, ttlMs: number): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+  /** Takes the lock `key` for `ttlMs` if no one holds it. */
+  lock(key: string, ttlMs: number): TokenStoreLock | Promise<TokenStoreLock>;
 }
 
 /** Options of a {@link TokenClient}. */
@@ -120,7 +144,7 @@ export interface TokenClientOptions extends GetTokenOptions {
   /** Extra tries after `network_error`, `timeout` or `server_error` (never after a 4xx), 0 to 10. Default 2. */
   retries?: number;
   /** Default: in memory, per client. The key is derived from the base URL and the client id, never the secret. */
-  store?: TokenStore;
+  store?: TokenStore | SharedTokenStore;
   /** The clock, ms since the epoch. Default `Date.now`. */
   now?: () => number;
 }

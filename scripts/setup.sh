@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building needs, skipping what is already there: the wasm32 target,
 # wasm-bindgen-cli of the version Cargo.toml pins and the npm packages; with --tests also
-# Debian's Chromium with its driver, cargo-fuzz, and the runtimes and bundlers of
+# Debian's Chromium with its driver and redis-server, cargo-fuzz, and the runtimes and bundlers of
 # tests/runtimes (their own npm project). Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ if [ "${1:-}" = "--tests" ]; then
   npm_ci tests/runtimes
 fi
 
-if [ "${1:-}" = "--tests" ] && ! { command -v chromium && command -v chromedriver; } >/dev/null; then
+if [ "${1:-}" = "--tests" ] && ! { command -v chromium && command -v chromedriver && command -v redis-server; } >/dev/null; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver redis-server
 fi

@@ -74,3 +74,8 @@ export function assertNoSecret(error, secret, label = error?.code) {
 export function binPath() {
   return consumer ? join(consumer, "node_modules", ".bin", "sehatmu-auth") : new URL("../../bin/sehatmu-auth.js", import.meta.url).pathname;
 }
+
+/** The path of the package's `sehatmu-auth/redis` module, for child processes. */
+export function redisStorePath() {
+  return consumer ? join(consumer, "node_modules", "sehatmu-auth", "js", "redis.js") : new URL("../../js/redis.js", import.meta.url).pathname;
+}

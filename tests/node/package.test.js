@@ -18,6 +18,8 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "js/index.d.ts",
     "js/node.cjs",
     "js/node.mjs",
+    "js/redis.d.ts",
+    "js/redis.js",
     "js/web.js",
     "js/workerd.js",
     "mock/server.d.ts",
@@ -44,7 +46,7 @@ test("every file package.json points at is shipped", () => {
 });
 
 test("the declarations have no `any`", () => {
-  for (const file of ["../../js/index.d.ts", "../../mock/server.d.ts"]) {
+  for (const file of ["../../js/index.d.ts", "../../js/redis.d.ts", "../../mock/server.d.ts"]) {
     const text = readFileSync(new URL(file, import.meta.url), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
     assert.doesNotMatch(text, /\bany\b/, file);
   }

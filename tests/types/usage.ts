@@ -15,6 +15,7 @@ import {
 } from "sehatmu-auth";
 import { getToken as getTokenOnTheWeb } from "sehatmu-auth/web";
 import { DEMO_CLIENTS, startMockServer, type MockServer } from "sehatmu-auth/mock";
+import { createRedisStore, type NodeRedisClientLike } from "sehatmu-auth/redis";
 
 const options: GetTokenOptions = {
   baseUrl: "http://127.0.0.1:8080",
@@ -85,6 +86,9 @@ export async function useClient(signal: AbortSignal): Promise<Response> {
   await client.clear();
   return client.fetch(new URL("https://example.com/fhir/Patient"), { headers: { "x-token": token.accessToken, "x-header": header } });
 }
+
+const redisLike: NodeRedisClientLike = { sendCommand: async (args: string[]) => args.length, isReady: true };
+export const shared = new TokenClient({ clientId: "id", clientSecret: "secret", store: createRedisStore(redisLike, { prefix: "app:" }) });
 
 // @ts-expect-error a TokenClient needs credentials
 void new TokenClient({ baseUrl: "https://example.com" });

@@ -1,0 +1,162 @@
+// Many processes, one token: TokenClient with the Redis store against a real redis-server
+// (Debian's, started here on 127.0.0.1 and a free port) and the mock SehatMu server.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createRequire } from "node:module";
+import { after, before, test } from "node:test";
+
+import { closedPort, entryPath, load, redisStorePath } from "./helpers.js";
+
+const require = createRequire(import.meta.url);
+const { TokenClient, mock } = await load();
+const { createRedisStore } = await import(redisStorePath());
+const { createClient } = require("redis");
+const [DEMO] = mock.DEMO_CLIENTS;
+
+let redisPort;
+let redis;
+let server;
+
+async function startRedis() {
+  const child = spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  await new Promise((resolve, reject) => {
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      if (out.includes("Ready to accept connections")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
+  });
+  return child;
+}
+
+async function stopRedis() {
+  const exited = once(redis, "exit");
+  redis.kill("SIGTERM");
+  await exited;
+}
+
+before(async () => {
+  redisPort = await closedPort();
+  redis = await startRedis();
+  server = await mock.startMockServer({ rateLimitWindowMs: 0 });
+});
+
+after(async () => {
+  await server.close();
+  if (redis.exitCode === null) await stopRedis();
+});
+
+/** Runs a process with a TokenClient on the Redis store; `body` uses `client` and prints JSON. */
+function child(prefix, options, body) {
+  const source = `
+    import { TokenClient } from ${JSON.stringify(entryPath())};
+    import { createRedisStore } from ${JSON.stringify(redisStorePath())};
+    import redis from ${JSON.stringify(require.resolve("redis"))};
+    const connection = redis.createClient({ url: "redis://127.0.0.1:${redisPort}", disableOfflineQueue: true });
+    connection.on("error", () => {});
+    await connection.connect();
+    const store = createRedisStore(connection, { prefix: ${JSON.stringify(prefix)} });
+    const client = new TokenClient({ baseUrl: ${JSON.stringify(server.url)}, store, ...${JSON.stringify(options)} });
+    const result = await (async () => { ${body} })();
+    console.log(JSON.stringify(result));
+    await connection.quit();
+  `;
+  const process_ = spawn(process.execPath, ["--input-type=module", "-e", source], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  process_.stdout.on("data", (chunk) => (out += chunk));
+  /** What the process printed, once it exited normally. */
+  process_.result = async () => {
+    const [code] = process_.exitCode === null ? await once(process_, "exit") : [process_.exitCode];
+    assert.equal(code, 0, out);
+    return JSON.parse(out.trim().split("\n").at(-1));
+  };
+  return process_;
+}
+
+const demo = { clientId: DEMO.clientId, clientSecret: DEMO.clientSecret };
+
+test("8 processes × 200 concurrent getToken() on a cold cache: one request", async () => {
+  server.reset();
+  server.next({ delayMs: 300 });
+  const body = `
+    const tokens = await Promise.all(Array.from({ length: 200 }, () => client.getToken()));
+    return [...new Set(tokens.map((t) => t.accessToken))];
+  `;
+  const children = Array.from({ length: 8 }, () => child("fleet:", demo, body));
+  const results = await Promise.all(children.map((c) => c.result()));
+  assert.equal(server.requests.length, 1);
+  const all = new Set(results.flat());
+  assert.equal(all.size, 1);
+  assert.ok(server.tokens.has([...all][0]));
+});
+
+test("a lock holder killed mid-request: another process gets a token once the lock expires", async () => {
+  server.reset();
+  server.next({ delayMs: 20_000 });
+  const options = { ...demo, timeoutMs: 1500, retries: 0 };
+  const holder = child("killed:", options, "return (await client.getToken()).accessToken;");
+  while (server.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  const started = Date.now();
+  const waiter = child("killed:", options, "return (await client.getToken()).accessToken;");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  holder.kill("SIGKILL");
+  await once(holder, "exit");
+  const token = await waiter.result();
+  assert.ok(server.tokens.has(token));
+  assert.equal(server.requests.length, 2);
+  assert.ok(Date.now() - started < 5000);
+});
+
+test("a 401 seen by one process makes the others reject with rate_limited, sending nothing", async () => {
+  server.reset();
+  const outcome = `
+    try { await client.getToken(); return "token"; }
+    catch (e) { return { code: e.code, status: e.status ?? null, retryAfterMs: e.retryAfterMs ?? null }; }
+  `;
+  const first = await child("shared-wait:", { ...demo, clientSecret: "wrong" }, outcome).result();
+  assert.equal(first.code, "invalid_credentials");
+  const others = await Promise.all([1, 2, 3].map(() => child("shared-wait:", demo, outcome).result()));
+  for (const other of others) {
+    assert.equal(other.code, "rate_limited");
+    assert.equal(other.status, null);
+    assert.ok(other.retryAfterMs > 50_000 && other.retryAfterMs <= 60_000, String(other.retryAfterMs));
+  }
+  assert.equal(server.requests.length, 1);
+});
+
+test("Redis stopped mid-run: clients fetch on their own with a warning, and use Redis again when it returns", async () => {
+  server.reset();
+  const connection = createClient({ url: `redis://127.0.0.1:${redisPort}`, disableOfflineQueue: true, socket: { reconnectStrategy: () => 100 } });
+  connection.on("error", () => {});
+  await connection.connect();
+  const client = new TokenClient({ ...demo, baseUrl: server.url, store: createRedisStore(connection, { prefix: "outage:" }) });
+  const warnings = [];
+  const warn = console.warn;
+  console.warn = (message) => warnings.push(String(message));
+  try {
+    await client.getToken();
+    assert.equal(server.requests.length, 1);
+
+    await stopRedis();
+    const during = await client.getToken({ forceRefresh: true });
+    assert.ok(server.tokens.has(during.accessToken));
+    assert.equal(server.requests.length, 2);
+    assert.ok(warnings.some((w) => /lock failed; fetching without it/.test(w)), warnings.join("\n"));
+
+    redis = await startRedis();
+    while (!connection.isReady) await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = await client.getToken({ forceRefresh: true });
+    assert.equal(server.requests.length, 3);
+    const keys = await connection.keys("outage:*");
+    assert.ok(keys.some((k) => k.endsWith(DEMO.clientId)), keys.join());
+    const stored = JSON.parse(await connection.get(keys.find((k) => k.endsWith(DEMO.clientId))));
+    assert.equal(stored.accessToken, after.accessToken);
+  } finally {
+    console.warn = warn;
+    await connection.quit().catch(() => {});
+  }
+});

@@ -160,3 +160,23 @@ test("Redis stopped mid-run: clients fetch on their own with a warning, and use 
     await connection.quit().catch(() => {});
   }
 });
+
+test("an ioredis client works the same: two clients, one request, the lock released", async () => {
+  server.reset();
+  const { default: Redis } = await import("ioredis");
+  const connections = [1, 2].map(() => new Redis({ port: redisPort, host: "127.0.0.1", enableOfflineQueue: false, lazyConnect: true }));
+  await Promise.all(connections.map((c) => c.connect()));
+  try {
+    const clients = connections.map(
+      (connection) => new TokenClient({ ...demo, baseUrl: server.url, store: createRedisStore(connection, { prefix: "io:" }) }),
+    );
+    const [a, b] = await Promise.all(clients.map((client) => client.getToken()));
+    assert.equal(a.accessToken, b.accessToken);
+    assert.equal(server.requests.length, 1);
+    const keys = await connections[0].keys("io:*");
+    assert.ok(!keys.some((key) => key.endsWith(":lock")), `the lock is released: ${keys}`);
+    assert.ok(!keys.some((key) => key.includes(DEMO.clientSecret)));
+  } finally {
+    connections.forEach((c) => c.disconnect());
+  }
+});

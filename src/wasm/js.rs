@@ -26,7 +26,13 @@ pub fn set(target: &Object, key: &str, value: impl Into<JsValue>) {
     let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());
 }
 
-/// `target[key]`, or `Err` where reading it threw (a getter or a proxy).
+/// `target[key]`, or `Err` where reading it threw (a getter or a proxy). `undefined` for a
+/// target that is not an object, without asking JS: `Reflect.get` would throw, and a thrown
+/// error costs tens of microseconds (it captures a stack), which `getToken()` on a warm cache
+/// would pay twice per call.
 pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    if !target.is_object() && !target.is_function() {
+        return Ok(JsValue::UNDEFINED);
+    }
     Reflect::get(target, &JsValue::from_str(key))
 }

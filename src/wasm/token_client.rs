@@ -301,41 +301,44 @@ impl Inner {
         Ok(flight)
     }
 
-    /// `token_or_flight`, where this caller's `signal` ends only this caller's wait.
-    async fn get_token(
-        self: Rc<Self>,
-        force: bool,
-        signal: Option<AbortSignal>,
-    ) -> Result<JsValue, JsValue> {
-        let shared = self
-            .token_or_flight(force)
-            .map_err(|error| convert::error(&error, None))?;
-        let Some(signal) = signal else {
-            return JsFuture::from(shared).await;
-        };
-        let aborted =
-            |signal: &AbortSignal| convert::error(&Error::aborted(), Some(&signal.reason()));
-        if signal.aborted() {
-            return Err(aborted(&signal));
+    /// The token's promise for a caller: the cached token or the shared refresh, decided
+    /// without awaiting anything (a warm cache costs one resolved promise); a `signal` ends
+    /// only this caller's wait.
+    fn get_token(self: &Rc<Self>, force: bool, signal: Option<AbortSignal>) -> Promise {
+        match self.token_or_flight(force) {
+            Err(error) => Promise::reject(&convert::error(&error, None)),
+            Ok(shared) => match signal {
+                None => shared,
+                Some(signal) => future_to_promise(until_aborted(shared, signal)),
+            },
         }
-        let reject_slot: Rc<RefCell<Option<Function>>> = Rc::default();
-        let slot = reject_slot.clone();
-        let on_abort_promise = Promise::new(&mut |_, reject| {
-            slot.replace(Some(reject));
-        });
-        let source = signal.clone();
-        let on_abort = Closure::<dyn FnMut()>::new(move || {
-            if let Some(reject) = reject_slot.borrow().as_ref() {
-                let _ = reject.call1(&JsValue::UNDEFINED, &aborted(&source));
-            }
-        });
-        let listener: &Function = on_abort.as_ref().unchecked_ref();
-        let _ = signal.add_event_listener_with_callback("abort", listener);
-        let race = Promise::race(&Array::of2(&shared, &on_abort_promise));
-        let result = JsFuture::from(race).await;
-        let _ = signal.remove_event_listener_with_callback("abort", listener);
-        result
     }
+}
+
+/// `shared`, or `aborted` as soon as `signal` aborts, whichever comes first; the listener is
+/// removed either way.
+async fn until_aborted(shared: Promise, signal: AbortSignal) -> Result<JsValue, JsValue> {
+    let aborted = |signal: &AbortSignal| convert::error(&Error::aborted(), Some(&signal.reason()));
+    if signal.aborted() {
+        return Err(aborted(&signal));
+    }
+    let reject_slot: Rc<RefCell<Option<Function>>> = Rc::default();
+    let slot = reject_slot.clone();
+    let on_abort_promise = Promise::new(&mut |_, reject| {
+        slot.replace(Some(reject));
+    });
+    let source = signal.clone();
+    let on_abort = Closure::<dyn FnMut()>::new(move || {
+        if let Some(reject) = reject_slot.borrow().as_ref() {
+            let _ = reject.call1(&JsValue::UNDEFINED, &aborted(&source));
+        }
+    });
+    let listener: &Function = on_abort.as_ref().unchecked_ref();
+    let _ = signal.add_event_listener_with_callback("abort", listener);
+    let race = Promise::race(&Array::of2(&shared, &on_abort_promise));
+    let result = JsFuture::from(race).await;
+    let _ = signal.remove_event_listener_with_callback("abort", listener);
+    result
 }
 
 /// Whether `fetch(input, init)` can be sent again after a 401: no body, or one of the kinds
@@ -412,22 +415,22 @@ impl TokenClient {
     /// Rejects at once with `rate_limited` while a server-imposed wait runs.
     #[wasm_bindgen(js_name = getToken)]
     pub fn get_token(&self, options: JsValue) -> Promise {
-        let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
-            let force = get(&options, "forceRefresh").is_ok_and(|f| f.is_truthy());
-            let signal = get(&options, "signal")
-                .ok()
-                .filter(|s| s.is_object())
-                .map(JsCast::unchecked_into);
-            inner.get_token(force, signal).await
-        })
+        let force = get(&options, "forceRefresh").is_ok_and(|f| f.is_truthy());
+        let signal = get(&options, "signal")
+            .ok()
+            .filter(|s| s.is_object())
+            .map(JsCast::unchecked_into);
+        self.inner.get_token(force, signal)
     }
 
     /// `"Bearer <accessToken>"`, for an `Authorization` header.
     #[wasm_bindgen(js_name = authorizationHeader)]
     pub fn authorization_header(&self) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move { Ok(bearer(&inner.get_token(false, None).await?).into()) })
+        future_to_promise(async move {
+            let token = JsFuture::from(inner.get_token(false, None)).await?;
+            Ok(bearer(&token).into())
+        })
     }
 
     /// The platform's `fetch` with the token added; on a 401 from the API it gets a fresh
@@ -435,13 +438,13 @@ impl TokenClient {
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
-            let token = inner.clone().get_token(false, None).await?;
+            let token = JsFuture::from(inner.get_token(false, None)).await?;
             let response = authorised_fetch(&input, &init, &bearer(&token)).await?;
             if response.status() != 401 || !replayable(&input, &init) {
                 return Ok(response.into());
             }
             inner.cache.borrow_mut().clear();
-            let token = inner.clone().get_token(true, None).await?;
+            let token = JsFuture::from(inner.get_token(true, None)).await?;
             Ok(authorised_fetch(&input, &init, &bearer(&token))
                 .await?
                 .into())

@@ -4,6 +4,8 @@
 //! Every message is one English sentence. Text that came from the server is redacted (see
 //! [`ClientSecret::redact`](super::ClientSecret::redact)) and shortened before it gets here.
 
+use super::text::one_line;
+
 /// The `code` of a `SehatmuError`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -166,55 +168,9 @@ impl Error {
     }
 }
 
-/// `text` on one line, runs of white space folded, cut to at most `max_chars` characters
-/// (with `…` where it was cut).
-pub fn one_line(text: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    let mut count = 0;
-    for word in text.split_whitespace() {
-        let separator = (!out.is_empty()).then_some(' ');
-        for ch in separator.into_iter().chain(word.chars()) {
-            if count == max_chars {
-                out.push('…');
-                return out;
-            }
-            out.push(ch);
-            count += 1;
-        }
-    }
-    out
-}
-
-/// `text` cut to at most `max_bytes` bytes of UTF-8, at a character boundary.
-pub fn truncate_bytes(text: &str, max_bytes: usize) -> String {
-    let mut end = text.len().min(max_bytes);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_line_folds_white_space_and_cuts() {
-        assert_eq!(
-            one_line("  Gateway\n\tTimeout \r\n", 100),
-            "Gateway Timeout"
-        );
-        assert_eq!(one_line("abcdef", 3), "abc…");
-        assert_eq!(one_line("ab cd", 5), "ab cd");
-        assert_eq!(one_line("", 5), "");
-    }
-
-    #[test]
-    fn truncate_bytes_keeps_characters_whole() {
-        assert_eq!(truncate_bytes("aé", 2), "a");
-        assert_eq!(truncate_bytes("aé", 3), "aé");
-        assert_eq!(truncate_bytes("abc", 10), "abc");
-    }
 
     #[test]
     fn codes_are_the_contract_strings() {

@@ -11,6 +11,7 @@ mod form;
 mod request;
 mod response;
 mod secret;
+mod text;
 mod time;
 
 #[cfg(any(test, feature = "serde_json"))]
@@ -21,7 +22,7 @@ pub use cache::{
     BACKOFF_CAP_MS, DEFAULT_REFRESH_SKEW_MS, DEFAULT_RETRIES, LOCK_SUFFIX, MAX_RETRIES,
     UNTIMED_TRY_MS, WAIT_SUFFIX,
 };
-pub use error::{one_line, truncate_bytes, Error, ErrorCode, Issue};
+pub use error::{Error, ErrorCode, Issue};
 pub use form::form_encode;
 pub use request::{
     build_request, credential, is_loopback_host, timeout, token_url, FormBody, ParsedUrl,
@@ -33,4 +34,5 @@ pub use response::{
     MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES,
 };
 pub use secret::{ClientSecret, REDACTED};
+pub use text::{contains_ignore_ascii_case, one_line, replace_all, truncate_bytes};
 pub use time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};

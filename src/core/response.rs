@@ -14,7 +14,7 @@
 //! ```
 
 use super::body::{Loose, ResponseBody};
-use super::error::{one_line, truncate_bytes};
+use super::text::{contains_ignore_ascii_case, one_line, truncate_bytes};
 use super::time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};
 use super::{ClientSecret, Error, ErrorCode, Issue};
 
@@ -180,7 +180,7 @@ fn client_error(
             issue
                 .text
                 .as_deref()
-                .is_some_and(|t| t.to_ascii_lowercase().contains(needle))
+                .is_some_and(|t| contains_ignore_ascii_case(t, needle))
         })
     };
     let rate_limited = status == 429 || any_text("rate limit");

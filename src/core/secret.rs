@@ -10,6 +10,7 @@
 use std::fmt;
 
 use super::form::form_encode;
+use super::text::replace_all;
 
 /// What the secret is replaced with wherever a server echoes it back.
 pub const REDACTED: &str = "[redacted]";
@@ -36,12 +37,12 @@ impl ClientSecret {
         if self.0.is_empty() {
             return text.to_owned();
         }
-        let plain = text.replace(&self.0, REDACTED);
+        let plain = replace_all(text, &self.0, REDACTED);
         let encoded = form_encode(&self.0);
         if encoded == self.0 {
             plain
         } else {
-            plain.replace(&encoded, REDACTED)
+            replace_all(&plain, &encoded, REDACTED)
         }
     }
 }

@@ -2,12 +2,12 @@
 
 use js_sys::{Date, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::args::{self, Args};
 use super::body::parse;
 use super::convert;
 use super::fetch::{exchange, Failure};
+use super::js::promise;
 use crate::core::{interpret, ResponseMeta, Token};
 
 /// A token as the core judged it, with the body as parsed and the moment it arrived.
@@ -58,7 +58,7 @@ async fn run(
 /// See `spec/api.md` and the package's `.d.ts` for the options and the error codes.
 #[wasm_bindgen(js_name = getToken)]
 pub fn get_token(client_id: JsValue, client_secret: JsValue, options: JsValue) -> Promise {
-    future_to_promise(async move {
+    promise(async move {
         run(client_id, client_secret, options)
             .await
             .map_err(|failure| convert::error(&failure.error, failure.cause.as_ref()))

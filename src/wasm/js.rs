@@ -3,7 +3,10 @@
 //! The globals are bound directly, not through `window`, so the same module runs in Node,
 //! Deno, Bun, workers and browsers.
 
-use js_sys::{Object, Reflect};
+use std::future::Future;
+use std::pin::Pin;
+
+use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -35,4 +38,11 @@ pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
         return Ok(JsValue::UNDEFINED);
     }
     Reflect::get(target, &JsValue::from_str(key))
+}
+
+/// `future_to_promise` through one boxed type: each distinct future type would otherwise get
+/// its own copy of the executor's glue in the `.wasm`.
+pub fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let boxed: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
+    wasm_bindgen_futures::future_to_promise(boxed)
 }

@@ -8,14 +8,14 @@ use std::rc::Rc;
 
 use js_sys::{Array, ArrayBuffer, Date, Function, Math, Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, Headers, Request, Response, UrlSearchParams};
 
 use super::args::{self, Args};
 use super::convert;
 use super::fetch::Failure;
 use super::get_token::fetch_token;
-use super::js::{get, set, set_timeout};
+use super::js::{get, promise, set, set_timeout};
 use crate::core::{
     lock_ttl_ms, policy, poll_delay_ms, retry_delay_ms, store_key, Cache, Error, Plan, LOCK_SUFFIX,
     WAIT_SUFFIX,
@@ -292,7 +292,7 @@ impl Inner {
             return Ok(flight.clone());
         }
         let inner = Rc::clone(self);
-        let flight = future_to_promise(async move {
+        let flight = promise(async move {
             let result = inner.refresh(force).await;
             inner.flight.replace(None);
             result
@@ -309,7 +309,7 @@ impl Inner {
             Err(error) => Promise::reject(&convert::error(&error, None)),
             Ok(shared) => match signal {
                 None => shared,
-                Some(signal) => future_to_promise(until_aborted(shared, signal)),
+                Some(signal) => promise(until_aborted(shared, signal)),
             },
         }
     }
@@ -427,7 +427,7 @@ impl TokenClient {
     #[wasm_bindgen(js_name = authorizationHeader)]
     pub fn authorization_header(&self) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
+        promise(async move {
             let token = JsFuture::from(inner.get_token(false, None)).await?;
             Ok(bearer(&token).into())
         })
@@ -437,7 +437,7 @@ impl TokenClient {
     /// token and sends the request once more, where the body can be sent again.
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
+        promise(async move {
             let token = JsFuture::from(inner.get_token(false, None)).await?;
             let response = authorised_fetch(&input, &init, &bearer(&token)).await?;
             if response.status() != 401 || !replayable(&input, &init) {
@@ -454,7 +454,7 @@ impl TokenClient {
     /// Forgets the cached token, in the store too.
     pub fn clear(&self) -> Promise {
         let inner = Rc::clone(&self.inner);
-        future_to_promise(async move {
+        promise(async move {
             inner.cache.borrow_mut().clear();
             inner.token.replace(None);
             if let Some(store) = &inner.store {

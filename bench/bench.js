@@ -1,0 +1,251 @@
+// `npm run bench`: what sehatmu-auth costs a user, side by side with what they would use instead,
+// in one run on one machine against one local token server (the mock, on 127.0.0.1). Prints a
+// table and writes it to bench/RESULTS.md. Timings vary between machines; compare the ratios.
+import { spawn } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { cpus, totalmem, type, release } from "node:os";
+import { createRequire } from "node:module";
+import { performance } from "node:perf_hooks";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+
+import { build } from "esbuild";
+import * as oauth from "oauth4webapi";
+
+import { TokenClient, getToken } from "../js/node.mjs";
+import { DEMO_CLIENTS, startMockServer } from "../mock/server.js";
+
+const ROOT = new URL("../", import.meta.url);
+const glue = createRequire(import.meta.url)("../pkg/sehatmu_auth.cjs");
+const RFC = DEMO_CLIENTS.find((c) => c.shape === "rfc6749");
+const SEQUENTIAL = Number(process.env.BENCH_CALLS ?? 2000);
+const MEMORY_CALLS = Number(process.env.BENCH_MEMORY_CALLS ?? 100_000);
+const rows = [];
+const row = (section, what, value, note = "") => {
+  rows.push({ section, what, value, note });
+  console.log(`${section.padEnd(18)} ${what.padEnd(44)} ${String(value).padStart(14)}  ${note}`);
+};
+
+const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
+const brotli = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+
+/** esbuild --bundle --minify of `source` (resolved from the project root) as browser ESM. */
+async function bundle(source) {
+  const result = await build({
+    stdin: { contents: source, resolveDir: new URL(".", import.meta.url).pathname, loader: "js" },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    write: false,
+    logLevel: "error",
+  });
+  return result.outputFiles[0].contents;
+}
+
+async function bundleSizes() {
+  const ours = await bundle(`export { getToken } from "../js/web.js";`);
+  const wasm = await readFile(new URL("pkg/sehatmu_auth_bg.wasm", ROOT));
+  const alternative = await bundle(`
+    import * as oauth from "oauth4webapi";
+    export async function getToken(clientId, clientSecret, baseUrl) {
+      const as = { issuer: baseUrl, token_endpoint: baseUrl + "/oauth/token" };
+      const client = { client_id: clientId };
+      const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretPost(clientSecret), new URLSearchParams());
+      return oauth.processClientCredentialsResponse(as, client, response);
+    }`);
+  const floor = await bundle(`
+    export async function getToken(clientId, clientSecret, baseUrl) {
+      const response = await fetch(baseUrl + "/oauth/token?grant_type=client_credentials", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+        body: new URLSearchParams({ client_id: clientId, client_secret: clientSecret, grant_type: "client_credentials" }),
+      });
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return JSON.parse(await response.text());
+    }`);
+  const sized = (label, files) => {
+    const gz = files.reduce((n, f) => n + gzip(f), 0);
+    const br = files.reduce((n, f) => n + brotli(f), 0);
+    row("bundle size", label, `${gz} B gz`, `${br} B brotli, ${files.reduce((n, f) => n + f.length, 0)} B raw`);
+    return gz;
+  };
+  const oursGz = sized("sehatmu-auth web entry: .wasm + JS", [wasm, ours]);
+  sized("  of which the .wasm", [wasm]);
+  sized("  of which the JS (glue + entry, minified)", [ours]);
+  sized("oauth4webapi client credentials (minified)", [alternative]);
+  sized("hand-written fetch (the floor)", [floor]);
+  return oursGz;
+}
+
+function stats(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { median: at(0.5), p99: at(0.99) };
+}
+
+/** Per-call times of each contender, their calls interleaved so that drift in the machine's
+ * load (and the JIT's warm-up) falls on all of them alike. */
+async function timeCalls(contenders) {
+  for (let i = 0; i < 100; i++) for (const call of contenders) await call(); // warm-up
+  const samples = contenders.map(() => []);
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    for (const [n, call] of contenders.entries()) {
+      const start = performance.now();
+      await call();
+      samples[n].push(performance.now() - start);
+    }
+  }
+  return samples.map(stats);
+}
+
+async function oneRequest(baseUrl) {
+  const floor = () =>
+    fetch(`${baseUrl}/oauth/token?grant_type=client_credentials`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: new URLSearchParams({ client_id: RFC.clientId, client_secret: RFC.clientSecret, grant_type: "client_credentials" }),
+    }).then(async (r) => JSON.parse(await r.text()));
+  const as = { issuer: baseUrl, token_endpoint: `${baseUrl}/oauth/token` };
+  const client = { client_id: RFC.clientId };
+  const auth = oauth.ClientSecretPost(RFC.clientSecret);
+  const alternative = async () => {
+    const response = await oauth.clientCredentialsGrantRequest(as, client, auth, new URLSearchParams(), { [oauth.allowInsecureRequests]: true });
+    return oauth.processClientCredentialsResponse(as, client, response);
+  };
+  const ours = () => getToken(RFC.clientId, RFC.clientSecret, { baseUrl });
+  const [base, ...others] = await timeCalls([floor, ours, alternative]);
+  const fmt = (s) => `${(s.median * 1000).toFixed(0)} µs`;
+  row("one request", `plain fetch + JSON.parse (the floor), ${SEQUENTIAL} calls`, fmt(base), `p99 ${(base.p99 * 1000).toFixed(0)} µs`);
+  for (const [label, s] of [["sehatmu-auth getToken", others[0]], ["oauth4webapi", others[1]]]) {
+    row("one request", label, fmt(s), `p99 ${(s.p99 * 1000).toFixed(0)} µs; ${(s.median / base.median).toFixed(2)}x the floor (p99 ${(s.p99 / base.p99).toFixed(2)}x)`);
+  }
+}
+
+async function cached(baseUrl) {
+  const client = new TokenClient({ clientId: RFC.clientId, clientSecret: RFC.clientSecret, baseUrl });
+  await client.getToken();
+  const memo = Promise.resolve({ accessToken: "x" });
+  const baseline = () => memo;
+  const rate = async (call) => {
+    const n = 200_000;
+    for (let i = 0; i < 10_000; i++) await call();
+    const start = performance.now();
+    for (let i = 0; i < n; i++) await call();
+    const ms = performance.now() - start;
+    return { perSecond: Math.round((n / ms) * 1000), micros: (ms * 1000) / n };
+  };
+  const base = await rate(baseline);
+  const ours = await rate(() => client.getToken());
+  row("cached token", "a memoised promise (JS baseline)", `${base.perSecond.toLocaleString("en")} /s`, `${base.micros.toFixed(3)} µs a call`);
+  row("cached token", "TokenClient.getToken(), warm", `${ours.perSecond.toLocaleString("en")} /s`, `${ours.micros.toFixed(3)} µs a call; ${(ours.micros / base.micros).toFixed(1)}x the baseline`);
+}
+
+async function burst(server) {
+  server.reset();
+  const client = new TokenClient({ clientId: RFC.clientId, clientSecret: RFC.clientSecret, baseUrl: server.url });
+  const start = performance.now();
+  const tokens = await Promise.all(Array.from({ length: 10_000 }, () => client.getToken()));
+  const ms = performance.now() - start;
+  const distinct = new Set(tokens.map((t) => t.accessToken)).size;
+  row("burst", "10,000 concurrent getToken(), cold client", `${ms.toFixed(1)} ms`, `${server.requests.length} request(s) seen, ${distinct} distinct token(s)`);
+}
+
+/** Median ms from `import` to the first resolved token, over fresh Node processes. */
+async function coldStart(baseUrl) {
+  const ours = `const t0 = performance.now();
+    const { getToken } = await import(${JSON.stringify(new URL("js/node.mjs", ROOT).pathname)});
+    await getToken(${JSON.stringify(RFC.clientId)}, ${JSON.stringify(RFC.clientSecret)}, { baseUrl: ${JSON.stringify(baseUrl)} });
+    console.log(performance.now() - t0);`;
+  const alternative = `const t0 = performance.now();
+    const oauth = await import(${JSON.stringify(createRequire(import.meta.url).resolve("oauth4webapi"))});
+    const as = { issuer: ${JSON.stringify(baseUrl)}, token_endpoint: ${JSON.stringify(`${baseUrl}/oauth/token`)} };
+    const client = { client_id: ${JSON.stringify(RFC.clientId)} };
+    const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretPost(${JSON.stringify(RFC.clientSecret)}), new URLSearchParams(), { [oauth.allowInsecureRequests]: true });
+    await oauth.processClientCredentialsResponse(as, client, response);
+    console.log(performance.now() - t0);`;
+  const floor = `const t0 = performance.now();
+    const response = await fetch(${JSON.stringify(`${baseUrl}/oauth/token?grant_type=client_credentials`)}, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: new URLSearchParams({ client_id: ${JSON.stringify(RFC.clientId)}, client_secret: ${JSON.stringify(RFC.clientSecret)}, grant_type: "client_credentials" }),
+    });
+    JSON.parse(await response.text());
+    console.log(performance.now() - t0);`;
+  const run = (source) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", source], { stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      child.stdout.on("data", (c) => (out += c));
+      child.on("exit", (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`exit ${code}`))));
+    });
+  const contenders = [["plain fetch (the floor: Node loads its fetch on first use)", floor], ["sehatmu-auth (Node entry)", ours], ["oauth4webapi", alternative]];
+  const times = contenders.map(() => []);
+  for (let i = 0; i < 15; i++) for (const [n, [, source]] of contenders.entries()) times[n].push(await run(source));
+  const floorMs = stats(times[0]).median;
+  for (const [n, [label]] of contenders.entries()) {
+    const ms = stats(times[n]).median;
+    row("cold start", `${label}, median of 15 processes`, `${ms.toFixed(1)} ms`, n === 0 ? "first fetch to first token" : `import to first token: ${(ms - floorMs).toFixed(1)} ms over the floor`);
+  }
+}
+
+async function memory() {
+  const server = createServer((req, res) => {
+    if (req.url.includes("/fail/")) {
+      res.writeHead(500);
+      return res.end("boom");
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end('{"access_token":"t","token_type":"bearer","expires_in":3600}');
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const calls = async (n, path) => {
+    for (let i = 0; i < n; i++) await getToken("c", "s", { baseUrl: base + path }).catch(() => {});
+  };
+  await calls(500, "/fail/");
+  await calls(500, "");
+  const before = glue.wasmMemoryBytes();
+  const start = performance.now();
+  await calls(MEMORY_CALLS, "/fail/");
+  await calls(MEMORY_CALLS, "");
+  const after = glue.wasmMemoryBytes();
+  server.closeAllConnections();
+  server.close();
+  row(
+    "memory",
+    `wasm memory, ${MEMORY_CALLS.toLocaleString("en")} server_error + ${MEMORY_CALLS.toLocaleString("en")} successes`,
+    `${before} → ${after} B`,
+    `${after === before ? "no growth" : `grew ${after - before} B`} after the first 1,000 calls (${((performance.now() - start) / 1000).toFixed(0)} s)`,
+  );
+}
+
+function machine() {
+  const cpu = cpus();
+  return `${cpu[0]?.model ?? "unknown CPU"} × ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${type()} ${release()}, Node ${process.version}`;
+}
+
+const server = await startMockServer();
+try {
+  await bundleSizes();
+  await oneRequest(server.url);
+  await cached(server.url);
+  await burst(server);
+  await coldStart(server.url);
+  await memory();
+} finally {
+  await server.close();
+}
+
+const table = [
+  "| section | what | value | note |",
+  "|---|---|---|---|",
+  ...rows.map((r) => `| ${r.section} | ${r.what} | ${r.value} | ${r.note} |`),
+].join("\n");
+await writeFile(
+  new URL("RESULTS.md", import.meta.url),
+  `# Benchmark results\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}.\n` +
+    `Every row ran against one local token server (the mock, on 127.0.0.1) that the run started; the cold starts in new Node processes, the rest in the benchmark's own. Absolute times vary between machines, the ratios less.\n\n${table}\n`,
+);
+console.log("\nWrote bench/RESULTS.md");

@@ -6,8 +6,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
@@ -45,4 +46,32 @@ pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
 pub fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
     let boxed: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
     wasm_bindgen_futures::future_to_promise(boxed)
+}
+
+/// Calls the method `method` of a JS object: `store.get` and friends.
+pub fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+    let function: Function = get(target, method)?.dyn_into()?;
+    function.apply(target, &args.iter().copied().collect::<Array>())
+}
+
+/// `Promise.resolve(value)` awaited: a sync or async store answer alike.
+pub async fn settle(value: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::resolve(&value?)).await
+}
+
+/// `console.warn` of what went wrong, with the JS error's message.
+pub fn warn(what: &str, error: &JsValue) {
+    let detail = get(error, "message")
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_default();
+    web_sys::console::warn_1(&format!("sehatmu-auth: {what}: {detail}").into());
+}
+
+/// A timer's wait.
+pub async fn sleep(ms: u64) {
+    let timer = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms as f64);
+    });
+    let _ = JsFuture::from(timer).await;
 }

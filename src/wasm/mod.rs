@@ -3,6 +3,7 @@
 //! Each function here is short: read the JS values into core types, call the core, do the
 //! `fetch`, convert the result (or the error) back into plain JS objects.
 
+mod api_fetch;
 mod args;
 mod body;
 mod convert;
@@ -10,6 +11,7 @@ mod diagnostics;
 mod fetch;
 mod get_token;
 mod js;
+mod store;
 mod token_client;
 
 pub use get_token::get_token;

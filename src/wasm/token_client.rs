@@ -6,67 +6,40 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Array, ArrayBuffer, Date, Function, Math, Object, Promise};
+use js_sys::{Array, Date, Function, Math, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Blob, Headers, Request, Response, UrlSearchParams};
+use web_sys::AbortSignal;
 
+use super::api_fetch::{authorised_fetch, bearer, replayable};
 use super::args::{self, Args};
 use super::convert;
 use super::fetch::Failure;
 use super::get_token::fetch_token;
-use super::js::{get, promise, set, set_timeout};
-use crate::core::{
-    lock_ttl_ms, policy, poll_delay_ms, retry_delay_ms, store_key, Cache, Error, Plan, LOCK_SUFFIX,
-    WAIT_SUFFIX,
-};
+use super::js::{call, get, promise, settle, sleep};
+use crate::core::{lock_ttl_ms, policy, retry_delay_ms, store_key, Cache, Error, Plan};
 
-/// A JS callback: `store.get` and friends, or the `now` clock.
-fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
-    let function: Function = get(target, method)?.dyn_into()?;
-    function.apply(target, &args.iter().copied().collect::<Array>())
-}
-
-/// `Promise.resolve(value)` awaited: a sync or async store answer alike.
-async fn settle(value: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
-    JsFuture::from(Promise::resolve(&value?)).await
-}
-
-fn warn(what: &str, error: &JsValue) {
-    let detail = get(error, "message")
-        .ok()
-        .and_then(|m| m.as_string())
-        .unwrap_or_default();
-    web_sys::console::warn_1(&format!("sehatmu-auth: {what}: {detail}").into());
-}
-
-async fn sleep(ms: u64) {
-    let timer = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms as f64);
-    });
-    let _ = JsFuture::from(timer).await;
-}
-
-struct Inner {
-    args: Args,
-    refresh_skew_ms: i64,
-    retries: u32,
-    store: Option<JsValue>,
+/// A client's state, shared by its promises (`Rc`): the store side is in `store.rs`.
+pub(super) struct Inner {
+    pub(super) args: Args,
+    pub(super) refresh_skew_ms: i64,
+    pub(super) retries: u32,
+    pub(super) store: Option<JsValue>,
     /// Whether the store has `lock`: then one process of many fetches, and the server's wait
     /// is shared through the store.
-    shared: bool,
-    lock_ttl_ms: u64,
-    key: String,
-    clock: Option<Function>,
-    cache: RefCell<Cache>,
-    token: RefCell<Option<JsValue>>,
+    pub(super) shared: bool,
+    pub(super) lock_ttl_ms: u64,
+    pub(super) key: String,
+    pub(super) clock: Option<Function>,
+    pub(super) cache: RefCell<Cache>,
+    pub(super) token: RefCell<Option<JsValue>>,
     /// The server's clock minus ours, from the last response: judges tokens from a store.
-    offset_ms: Cell<i64>,
-    flight: RefCell<Option<Promise>>,
+    pub(super) offset_ms: Cell<i64>,
+    pub(super) flight: RefCell<Option<Promise>>,
 }
 
 impl Inner {
-    fn now(&self) -> i64 {
+    pub(super) fn now(&self) -> i64 {
         let Some(clock) = &self.clock else {
             return Date::now() as i64;
         };
@@ -76,54 +49,6 @@ impl Inner {
             .and_then(|v| v.as_f64())
             .filter(|ms| ms.is_finite())
             .map_or_else(|| Date::now() as i64, |ms| ms as i64)
-    }
-
-    /// A token that another process (or an earlier run) left in the store, if usable.
-    async fn stored_token(&self) -> Option<(JsValue, i64)> {
-        let store = self.store.as_ref()?;
-        let entry = match settle(call(store, "get", &[&self.key.as_str().into()])).await {
-            Ok(entry) => entry,
-            Err(error) => {
-                warn(
-                    "the token store's get failed; fetching a token instead",
-                    &error,
-                );
-                return None;
-            }
-        };
-        let token = get(&entry, "accessToken").ok()?.as_string()?;
-        let expires_at = get(&entry, "expiresAt").ok()?.as_f64()?;
-        if token.is_empty() || !expires_at.is_finite() {
-            return None;
-        }
-        let usable_until = (expires_at as i64).saturating_sub(self.offset_ms.get());
-        let left = usable_until.saturating_sub(self.now());
-        (left > self.refresh_skew_ms).then_some((entry, usable_until))
-    }
-
-    async fn remember(&self, token: JsValue, usable_until: i64, share: bool) {
-        self.cache.borrow_mut().store(usable_until);
-        self.token.replace(Some(token.clone()));
-        let (Some(store), true) = (&self.store, share) else {
-            return;
-        };
-        let now = self.now();
-        let Some(ttl) = self.cache.borrow().ttl_ms(now) else {
-            return;
-        };
-        let args = [&self.key.as_str().into(), &token, &(ttl as f64).into()];
-        if let Err(error) = settle(call(store, "set", &args)).await {
-            warn(
-                "the token store's set failed; the token is cached in memory only",
-                &error,
-            );
-        }
-    }
-
-    /// A token found in the store, taken into the memory cache.
-    async fn adopt(&self, (token, usable_until): (JsValue, i64)) -> JsValue {
-        self.remember(token.clone(), usable_until, false).await;
-        token
     }
 
     /// The one refresh that every concurrent caller awaits.
@@ -141,7 +66,7 @@ impl Inner {
     }
 
     /// Fetches, retrying transient failures; a server-imposed wait is recorded (and shared).
-    async fn fetch_with_retries(&self) -> Result<JsValue, JsValue> {
+    pub(super) async fn fetch_with_retries(&self) -> Result<JsValue, JsValue> {
         let mut failures = 0;
         loop {
             match fetch_token(&self.args, &|| self.now()).await {
@@ -164,108 +89,6 @@ impl Inner {
                             return Err(convert::error(&error, cause.as_ref()));
                         }
                     }
-                }
-            }
-        }
-    }
-
-    fn suffixed(&self, suffix: &str) -> JsValue {
-        format!("{}{suffix}", self.key).into()
-    }
-
-    /// Tells the other processes of the server's wait, where the store is shared.
-    async fn share_wait(&self) {
-        let now = self.now();
-        let until = self.cache.borrow().blocked_until(now);
-        let (Some(store), Some(until), true) = (&self.store, until, self.shared) else {
-            return;
-        };
-        let wait = Object::new();
-        set(&wait, "retryAt", until as f64);
-        let ttl = JsValue::from((until - now) as f64);
-        if let Err(error) = settle(call(
-            store,
-            "set",
-            &[&self.suffixed(WAIT_SUFFIX), &wait, &ttl],
-        ))
-        .await
-        {
-            warn(
-                "the token store's set of the rate-limit wait failed",
-                &error,
-            );
-        }
-    }
-
-    /// The wait another process was told, if it still runs: it holds this client back too.
-    async fn shared_wait(&self) -> Option<u64> {
-        let store = self.store.as_ref()?;
-        let wait = settle(call(store, "get", &[&self.suffixed(WAIT_SUFFIX)]))
-            .await
-            .ok()?;
-        let until = get(&wait, "retryAt").ok()?.as_f64()? as i64;
-        let now = self.now();
-        self.cache.borrow_mut().block_until(until);
-        u64::try_from(until.saturating_sub(now))
-            .ok()
-            .filter(|ms| *ms > 0)
-    }
-
-    /// One process of many fetches: the one that takes the store's lock. The others look in
-    /// the store, with backoff, for the token it stores, and take the lock if it expires.
-    async fn refresh_under_lock(&self, force: bool) -> Result<JsValue, JsValue> {
-        let Some(store) = &self.store else {
-            return self.fetch_with_retries().await;
-        };
-        let current = self.token.borrow().as_ref().map(bearer);
-        let waited_from = self.now();
-        let ttl = JsValue::from(self.lock_ttl_ms as f64);
-        let mut polls = 0;
-        loop {
-            if let Some(wait) = self.shared_wait().await {
-                return Err(convert::error(&Error::rate_limited_locally(wait), None));
-            }
-            match settle(call(store, "lock", &[&self.suffixed(LOCK_SUFFIX), &ttl])).await {
-                Err(error) => {
-                    warn("the token store's lock failed; fetching without it", &error);
-                    return self.fetch_with_retries().await;
-                }
-                Ok(release) if release.is_function() => {
-                    // Another process may have stored a token since this one looked.
-                    let stored = if force {
-                        None
-                    } else {
-                        self.stored_token().await
-                    };
-                    let result = match stored {
-                        Some(found) => Ok(self.adopt(found).await),
-                        None => self.fetch_with_retries().await,
-                    };
-                    let release: Function = release.unchecked_into();
-                    if let Err(error) = settle(release.call0(&JsValue::UNDEFINED)).await {
-                        warn(
-                            "releasing the token store's lock failed; it expires by itself",
-                            &error,
-                        );
-                    }
-                    return result;
-                }
-                Ok(_) => {
-                    if let Some(found) = self.stored_token().await {
-                        // A forced refresh wants a token other than the one it has.
-                        if !force || current.as_deref() != Some(bearer(&found.0).as_str()) {
-                            return Ok(self.adopt(found).await);
-                        }
-                    }
-                    let waited = self.now().saturating_sub(waited_from);
-                    if waited > self.lock_ttl_ms as i64 {
-                        return Err(convert::error(
-                            &Error::lock_wait_timeout(waited as u64),
-                            None,
-                        ));
-                    }
-                    sleep(poll_delay_ms(polls, Math::random())).await;
-                    polls += 1;
                 }
             }
         }
@@ -339,62 +162,6 @@ async fn until_aborted(shared: Promise, signal: AbortSignal) -> Result<JsValue, 
     let result = JsFuture::from(race).await;
     let _ = signal.remove_event_listener_with_callback("abort", listener);
     result
-}
-
-/// Whether `fetch(input, init)` can be sent again after a 401: no body, or one of the kinds
-/// that a second `fetch` reads afresh (string, `URLSearchParams`, `Blob`, `ArrayBuffer` and
-/// views of one). A `Request` with a body and a stream can't be.
-fn replayable(input: &JsValue, init: &JsValue) -> bool {
-    let request_body = get(input, "body").unwrap_or_default();
-    if input.is_instance_of::<Request>() && !request_body.is_null() {
-        return false;
-    }
-    let body = get(init, "body").unwrap_or_default();
-    body.is_undefined()
-        || body.is_null()
-        || body.is_string()
-        || body.is_instance_of::<UrlSearchParams>()
-        || body.is_instance_of::<Blob>()
-        || body.is_instance_of::<ArrayBuffer>()
-        || ArrayBuffer::is_view(&body)
-}
-
-/// `fetch(input, init)` with `Authorization: <header>` added to the headers it would send.
-async fn authorised_fetch(
-    input: &JsValue,
-    init: &JsValue,
-    header: &str,
-) -> Result<Response, JsValue> {
-    let given = get(init, "headers").unwrap_or_default();
-    let given = match input.dyn_ref::<Request>() {
-        Some(request) if given.is_undefined() => request.headers().into(),
-        _ => given,
-    };
-    let headers = if given.is_undefined() {
-        Headers::new()?
-    } else {
-        Headers::new_with_headers(&given.unchecked_into())?
-    };
-    headers.set("Authorization", header)?;
-    let init = Object::assign(
-        &Object::new(),
-        &if init.is_object() {
-            init.clone().into()
-        } else {
-            Object::new()
-        },
-    );
-    set(&init, "headers", headers);
-    let global = js_sys::global();
-    let response = call(&global, "fetch", &[input, &init])?;
-    Ok(JsFuture::from(Promise::resolve(&response))
-        .await?
-        .unchecked_into())
-}
-
-fn bearer(token: &JsValue) -> String {
-    let token = get(token, "accessToken").ok().and_then(|t| t.as_string());
-    format!("Bearer {}", token.unwrap_or_default())
 }
 
 /// Caches, refreshes and shares one SehatMu access token. See `spec/api.md`.

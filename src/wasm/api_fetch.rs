@@ -1,0 +1,65 @@
+//! The API requests of `TokenClient.fetch`: the caller's request with the bearer token added,
+//! and whether it may be sent a second time after a 401.
+
+use js_sys::{ArrayBuffer, Object, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, Headers, Request, Response, UrlSearchParams};
+
+use super::js::{call, get, set};
+
+/// Whether `fetch(input, init)` can be sent again after a 401: no body, or one of the kinds
+/// that a second `fetch` reads afresh (string, `URLSearchParams`, `Blob`, `ArrayBuffer` and
+/// views of one). A `Request` with a body and a stream can't be.
+pub fn replayable(input: &JsValue, init: &JsValue) -> bool {
+    let request_body = get(input, "body").unwrap_or_default();
+    if input.is_instance_of::<Request>() && !request_body.is_null() {
+        return false;
+    }
+    let body = get(init, "body").unwrap_or_default();
+    body.is_undefined()
+        || body.is_null()
+        || body.is_string()
+        || body.is_instance_of::<UrlSearchParams>()
+        || body.is_instance_of::<Blob>()
+        || body.is_instance_of::<ArrayBuffer>()
+        || ArrayBuffer::is_view(&body)
+}
+
+/// `fetch(input, init)` with `Authorization: <header>` added to the headers it would send.
+pub async fn authorised_fetch(
+    input: &JsValue,
+    init: &JsValue,
+    header: &str,
+) -> Result<Response, JsValue> {
+    let given = get(init, "headers").unwrap_or_default();
+    let given = match input.dyn_ref::<Request>() {
+        Some(request) if given.is_undefined() => request.headers().into(),
+        _ => given,
+    };
+    let headers = if given.is_undefined() {
+        Headers::new()?
+    } else {
+        Headers::new_with_headers(&given.unchecked_into())?
+    };
+    headers.set("Authorization", header)?;
+    let init = Object::assign(
+        &Object::new(),
+        &if init.is_object() {
+            init.clone().into()
+        } else {
+            Object::new()
+        },
+    );
+    set(&init, "headers", headers);
+    let global = js_sys::global();
+    let response = call(&global, "fetch", &[input, &init])?;
+    Ok(JsFuture::from(Promise::resolve(&response))
+        .await?
+        .unchecked_into())
+}
+
+pub fn bearer(token: &JsValue) -> String {
+    let token = get(token, "accessToken").ok().and_then(|t| t.as_string());
+    format!("Bearer {}", token.unwrap_or_default())
+}

@@ -25,6 +25,7 @@ mkdir -p target
 if ! (
   cd fuzz
   export RUSTC_BOOTSTRAP=1
+  mkdir -p corpus/interpret corpus/dates # libFuzzer needs the folders it is given to exist
   cargo fuzz run interpret corpus/interpret seeds/interpret -- -max_total_time=40
   cargo fuzz run dates corpus/dates -- -max_total_time=20
 ) > target/fuzz.log 2>&1; then

@@ -144,6 +144,10 @@ pub const LOCK_SUFFIX: &str = ":lock";
 /// Appended to the store key: the server-imposed wait, shared between processes.
 pub const WAIT_SUFFIX: &str = ":wait";
 
+/// The longest a store call may take (less where `timeoutMs` is shorter): a store that does not
+/// answer is then treated as one that failed, and the client goes on without it.
+pub const STORE_TIMEOUT_MS: f64 = 5_000.0;
+
 /// The time one try may take when `timeoutMs` is 0 (off), for the lock's lifetime.
 pub const UNTIMED_TRY_MS: u64 = 30_000;
 

@@ -20,7 +20,7 @@ pub use body::{Loose, ResponseBody, FIELD_DEPTH};
 pub use cache::{
     lock_ttl_ms, policy, poll_delay_ms, retry_delay_ms, store_key, Cache, Plan, BACKOFF_BASE_MS,
     BACKOFF_CAP_MS, DEFAULT_REFRESH_SKEW_MS, DEFAULT_RETRIES, LOCK_SUFFIX, MAX_RETRIES,
-    UNTIMED_TRY_MS, WAIT_SUFFIX,
+    STORE_TIMEOUT_MS, UNTIMED_TRY_MS, WAIT_SUFFIX,
 };
 pub use error::{Error, ErrorCode, Issue};
 pub use form::form_encode;

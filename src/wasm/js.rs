@@ -54,9 +54,19 @@ pub fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue
     function.apply(target, &args.iter().copied().collect::<Array>())
 }
 
-/// `Promise.resolve(value)` awaited: a sync or async store answer alike.
-pub async fn settle(value: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
-    JsFuture::from(Promise::resolve(&value?)).await
+/// `Promise.resolve(value)` awaited, a sync or async answer alike, or `Err` once `ms` have
+/// passed without one: a store that hangs must not hang the client.
+pub async fn settle(value: Result<JsValue, JsValue>, ms: f64) -> Result<JsValue, JsValue> {
+    let answer = Promise::resolve(&value?);
+    let late = js_sys::Error::new("the token store did not answer in time");
+    let mut timer = JsValue::UNDEFINED;
+    let deadline = Promise::new(&mut |_, reject| {
+        let fire: Function = reject.bind1(&JsValue::NULL, &late).unchecked_into();
+        timer = set_timeout(&fire, ms);
+    });
+    let result = JsFuture::from(Promise::race(&Array::of2(&answer, &deadline))).await;
+    clear_timeout(&timer);
+    result
 }
 
 /// `console.warn` of what went wrong, with the JS error's message.

@@ -14,7 +14,12 @@ impl Inner {
     /// A token that another process (or an earlier run) left in the store, if usable.
     pub(super) async fn stored_token(&self) -> Option<(JsValue, i64)> {
         let store = self.store.as_ref()?;
-        let entry = match settle(call(store, "get", &[&self.key.as_str().into()])).await {
+        let entry = match settle(
+            call(store, "get", &[&self.key.as_str().into()]),
+            self.store_timeout_ms,
+        )
+        .await
+        {
             Ok(entry) => entry,
             Err(error) => {
                 warn(
@@ -45,7 +50,7 @@ impl Inner {
             return;
         };
         let args = [&self.key.as_str().into(), &token, &(ttl as f64).into()];
-        if let Err(error) = settle(call(store, "set", &args)).await {
+        if let Err(error) = settle(call(store, "set", &args), self.store_timeout_ms).await {
             warn(
                 "the token store's set failed; the token is cached in memory only",
                 &error,
@@ -73,13 +78,8 @@ impl Inner {
         let wait = Object::new();
         set(&wait, "retryAt", until as f64);
         let ttl = JsValue::from((until - now) as f64);
-        if let Err(error) = settle(call(
-            store,
-            "set",
-            &[&self.suffixed(WAIT_SUFFIX), &wait, &ttl],
-        ))
-        .await
-        {
+        let args = [&self.suffixed(WAIT_SUFFIX), &wait, &ttl];
+        if let Err(error) = settle(call(store, "set", &args), self.store_timeout_ms).await {
             warn(
                 "the token store's set of the rate-limit wait failed",
                 &error,
@@ -90,9 +90,12 @@ impl Inner {
     /// The wait another process was told, if it still runs: it holds this client back too.
     async fn shared_wait(&self) -> Option<u64> {
         let store = self.store.as_ref()?;
-        let wait = settle(call(store, "get", &[&self.suffixed(WAIT_SUFFIX)]))
-            .await
-            .ok()?;
+        let wait = settle(
+            call(store, "get", &[&self.suffixed(WAIT_SUFFIX)]),
+            self.store_timeout_ms,
+        )
+        .await
+        .ok()?;
         let until = get(&wait, "retryAt").ok()?.as_f64()? as i64;
         let now = self.now();
         self.cache.borrow_mut().block_until(until);
@@ -115,7 +118,12 @@ impl Inner {
             if let Some(wait) = self.shared_wait().await {
                 return Err(convert::error(&Error::rate_limited_locally(wait), None));
             }
-            match settle(call(store, "lock", &[&self.suffixed(LOCK_SUFFIX), &ttl])).await {
+            match settle(
+                call(store, "lock", &[&self.suffixed(LOCK_SUFFIX), &ttl]),
+                self.store_timeout_ms,
+            )
+            .await
+            {
                 Err(error) => {
                     warn("the token store's lock failed; fetching without it", &error);
                     return self.fetch_with_retries().await;
@@ -132,7 +140,9 @@ impl Inner {
                         None => self.fetch_with_retries().await,
                     };
                     let release: Function = release.unchecked_into();
-                    if let Err(error) = settle(release.call0(&JsValue::UNDEFINED)).await {
+                    if let Err(error) =
+                        settle(release.call0(&JsValue::UNDEFINED), self.store_timeout_ms).await
+                    {
                         warn(
                             "releasing the token store's lock failed; it expires by itself",
                             &error,

@@ -17,7 +17,9 @@ use super::convert;
 use super::fetch::Failure;
 use super::get_token::fetch_token;
 use super::js::{call, get, promise, settle, sleep};
-use crate::core::{lock_ttl_ms, policy, retry_delay_ms, store_key, Cache, Error, Plan};
+use crate::core::{
+    lock_ttl_ms, policy, retry_delay_ms, store_key, Cache, Error, Plan, STORE_TIMEOUT_MS,
+};
 
 /// A client's state, shared by its promises (`Rc`): the store side is in `store.rs`.
 pub(super) struct Inner {
@@ -29,6 +31,8 @@ pub(super) struct Inner {
     /// is shared through the store.
     pub(super) shared: bool,
     pub(super) lock_ttl_ms: u64,
+    /// How long a store call may take before the client goes on without it.
+    pub(super) store_timeout_ms: f64,
     pub(super) key: String,
     pub(super) clock: Option<Function>,
     pub(super) cache: RefCell<Cache>,
@@ -225,7 +229,8 @@ impl TokenClient {
             inner.cache.borrow_mut().clear();
             inner.token.replace(None);
             if let Some(store) = &inner.store {
-                settle(call(store, "delete", &[&inner.key.as_str().into()])).await?;
+                let key = inner.key.as_str().into();
+                settle(call(store, "delete", &[&key]), inner.store_timeout_ms).await?;
             }
             Ok(JsValue::UNDEFINED)
         })
@@ -266,11 +271,15 @@ impl TokenClient {
         let client_id = read("clientId")?.as_string().unwrap_or_default();
         let token_url = args.request.url.clone();
         let lock_ttl_ms = lock_ttl_ms(args.timeout_ms, retries);
+        let store_timeout_ms = args
+            .timeout_ms
+            .map_or(STORE_TIMEOUT_MS, |ms| ms.min(STORE_TIMEOUT_MS));
         Ok(TokenClient {
             inner: Rc::new(Inner {
                 key: store_key(&token_url, &client_id),
                 shared,
                 lock_ttl_ms,
+                store_timeout_ms,
                 args,
                 refresh_skew_ms,
                 retries,

@@ -273,6 +273,27 @@ describe("store", () => {
   });
 });
 
+describe("a store that never answers", () => {
+  test("is given up after the store timeout: the client fetches, and clear() rejects", async () => {
+    const never = () => new Promise(() => {});
+    const hanging = { get: never, set: never, delete: never, lock: never };
+    const warnings = [];
+    const warn = console.warn;
+    console.warn = (message) => warnings.push(String(message));
+    try {
+      const started = Date.now();
+      const token = await client({ store: hanging, timeoutMs: 300 }).getToken();
+      assert.ok(server.tokens.has(token.accessToken));
+      assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`);
+      assert.ok(warnings.some((w) => /get failed/.test(w)) && warnings.some((w) => /lock failed/.test(w)), warnings.join("\n"));
+      const error = await rejection(client({ store: hanging, timeoutMs: 300 }).clear());
+      assert.match(error.message, /did not answer in time/);
+    } finally {
+      console.warn = warn;
+    }
+  });
+});
+
 describe("clock skew", () => {
   for (const [label, offset] of [["an hour behind", -3_600_000], ["an hour ahead", 3_600_000]]) {
     test(`a server clock ${label} is measured through its Date header`, async () => {

@@ -94,6 +94,13 @@ impl<'a> Cursor<'a> {
     fn done(&self) -> bool {
         self.pos == self.bytes.len()
     }
+
+    /// `HH:MM`, the start of a time of day in both formats.
+    fn hours_minutes(&mut self) -> Option<(i64, i64)> {
+        let hour = self.digits(2)?;
+        self.eat(b':')?;
+        Some((hour, self.digits(2)?))
+    }
 }
 
 fn instant(date: (i64, i64, i64), time: (i64, i64, i64), millis: i64) -> Option<i64> {
@@ -125,9 +132,7 @@ pub fn parse_iso(text: &str) -> Option<i64> {
     c.eat(b'-')?;
     let day = c.digits(2)?;
     c.eat_any(b"Tt ")?;
-    let hour = c.digits(2)?;
-    c.eat(b':')?;
-    let minute = c.digits(2)?;
+    let (hour, minute) = c.hours_minutes()?;
     let mut second = 0;
     let mut millis = 0;
     if c.eat(b':').is_some() {
@@ -220,9 +225,7 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
     c.eat(b' ')?;
     let year = c.digits(4)?;
     c.eat(b' ')?;
-    let hour = c.digits(2)?;
-    c.eat(b':')?;
-    let minute = c.digits(2)?;
+    let (hour, minute) = c.hours_minutes()?;
     c.eat(b':')?;
     let second = c.digits(2)?;
     c.eat(b' ')?;

@@ -54,6 +54,11 @@ fn get(value: &JsValue, path: &str) -> JsValue {
     })
 }
 
+/// The string at `path`, if there is one.
+fn text(value: &JsValue, path: &str) -> Option<String> {
+    get(value, path).as_string()
+}
+
 fn options(json: &str) -> JsValue {
     JSON::parse(json).expect("test options are JSON")
 }
@@ -86,43 +91,25 @@ async fn sends_the_documented_request_and_normalises_the_token() {
         r#"{"content-type": "application/json"}"#,
     );
     let token = token().await.expect("a token");
-    assert_eq!(
-        get(&token, "accessToken").as_string().as_deref(),
-        Some("abc")
-    );
-    assert_eq!(
-        get(&token, "tokenType").as_string().as_deref(),
-        Some("Bearer")
-    );
+    assert_eq!(text(&token, "accessToken").as_deref(), Some("abc"));
+    assert_eq!(text(&token, "tokenType").as_deref(), Some("Bearer"));
     assert_eq!(
         get(&token, "expiresAt").as_f64(),
         Some(32_472_144_000_000.0)
     );
-    assert_eq!(
-        get(&token, "raw.accessToken").as_string().as_deref(),
-        Some("abc")
-    );
+    assert_eq!(text(&token, "raw.accessToken").as_deref(), Some("abc"));
 
     assert_eq!(calls.length(), 1);
     let call = calls.get(0);
     assert_eq!(
-        get(&call, "url").as_string().as_deref(),
+        text(&call, "url").as_deref(),
         Some("https://sehatmu.example/oauth/token?grant_type=client_credentials")
     );
+    assert_eq!(text(&call, "init.method").as_deref(), Some("POST"));
+    assert_eq!(text(&call, "init.redirect").as_deref(), Some("manual"));
+    assert_eq!(text(&call, "init.credentials").as_deref(), Some("omit"));
     assert_eq!(
-        get(&call, "init.method").as_string().as_deref(),
-        Some("POST")
-    );
-    assert_eq!(
-        get(&call, "init.redirect").as_string().as_deref(),
-        Some("manual")
-    );
-    assert_eq!(
-        get(&call, "init.credentials").as_string().as_deref(),
-        Some("omit")
-    );
-    assert_eq!(
-        get(&call, "init.body").as_string().as_deref(),
+        text(&call, "init.body").as_deref(),
         Some("client_id=id&client_secret=wasm-test-secret&grant_type=client_credentials")
     );
 }
@@ -132,14 +119,11 @@ async fn bad_arguments_reject_before_any_fetch() {
     let calls = answer_with(200, "{}", "{}");
     let error = call("", JsValue::UNDEFINED).await.unwrap_err();
     assert_error(&error, "invalid_argument");
-    assert_eq!(
-        get(&error, "field").as_string().as_deref(),
-        Some("clientId")
-    );
+    assert_eq!(text(&error, "field").as_deref(), Some("clientId"));
     let error = call("id", options(r#"{"baseUrl": "http://example.com"}"#))
         .await
         .unwrap_err();
-    assert_eq!(get(&error, "field").as_string().as_deref(), Some("baseUrl"));
+    assert_eq!(text(&error, "field").as_deref(), Some("baseUrl"));
     assert_eq!(calls.length(), 0);
 }
 
@@ -155,7 +139,7 @@ async fn a_401_operation_outcome_is_invalid_credentials() {
     assert_eq!(get(&error, "status").as_f64(), Some(401.0));
     let issues: Array = get(&error, "issues").into();
     assert_eq!(
-        get(&issues.get(0), "details.text").as_string().as_deref(),
+        text(&issues.get(0), "details.text").as_deref(),
         Some("not able to be authenticated")
     );
 }
@@ -166,10 +150,7 @@ async fn a_503_with_retry_after_is_server_error() {
     let error = token().await.unwrap_err();
     assert_error(&error, "server_error");
     assert_eq!(get(&error, "retryAfterMs").as_f64(), Some(3000.0));
-    assert_eq!(
-        get(&error, "body").as_string().as_deref(),
-        Some("Service Unavailable")
-    );
+    assert_eq!(text(&error, "body").as_deref(), Some("Service Unavailable"));
 }
 
 #[wasm_bindgen_test]
@@ -200,7 +181,7 @@ async fn the_callers_signal_aborts_with_its_reason() {
     Reflect::set(&options, &"signal".into(), &abort_soon("stop")).unwrap();
     let error = call("id", options).await.unwrap_err();
     assert_error(&error, "aborted");
-    assert_eq!(get(&error, "cause").as_string().as_deref(), Some("stop"));
+    assert_eq!(text(&error, "cause").as_deref(), Some("stop"));
 }
 
 #[wasm_bindgen(inline_js = r#"
@@ -235,10 +216,7 @@ async fn token_client_shares_one_request_between_concurrent_callers() {
     let tokens: Array = JsFuture::from(Promise::all(&calls)).await.unwrap().into();
     assert_eq!(tokens.length(), 50);
     for token in tokens.iter() {
-        assert_eq!(
-            get(&token, "accessToken").as_string().as_deref(),
-            Some("shared")
-        );
+        assert_eq!(text(&token, "accessToken").as_deref(), Some("shared"));
     }
     JsFuture::from(client.get_token(JsValue::UNDEFINED))
         .await

@@ -74,11 +74,8 @@ async fn token() -> Result<JsValue, JsValue> {
 
 fn assert_error(error: &JsValue, code: &str) {
     assert!(error.is_instance_of::<js_sys::Error>());
-    assert_eq!(
-        get(error, "name").as_string().as_deref(),
-        Some("SehatmuError")
-    );
-    assert_eq!(get(error, "code").as_string().as_deref(), Some(code));
+    assert_eq!(text(error, "name").as_deref(), Some("SehatmuError"));
+    assert_eq!(text(error, "code").as_deref(), Some(code));
     let message = get(error, "message").as_string().unwrap_or_default();
     assert!(!message.contains(SECRET), "{message}");
 }

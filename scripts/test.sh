@@ -12,7 +12,9 @@ step "format and lints (host and wasm32)"
 cargo fmt --check
 cargo fmt --check --manifest-path fuzz/Cargo.toml
 cargo clippy --quiet --all-targets -- -D warnings
-cargo clippy --quiet --all-targets --target wasm32-unknown-unknown -- -D warnings
+# The .wasm's own panic handler and allocator (no `std`), then the tests, which link `std`.
+cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet --all-targets --target wasm32-unknown-unknown --features std -- -D warnings
 
 step "native core tests"
 cargo test --quiet --features serde_json
@@ -36,10 +38,10 @@ grep -E '^Done [0-9]+ runs' target/fuzz.log
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 step "wasm facade tests in Node"
-cargo test --target wasm32-unknown-unknown --tests
+cargo test --target wasm32-unknown-unknown --features std --tests
 step "wasm facade tests in headless Chromium"
 WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
-  cargo test --target wasm32-unknown-unknown --tests
+  cargo test --target wasm32-unknown-unknown --features std --tests
 
 step "build and pack"
 bash scripts/build.sh

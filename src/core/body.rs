@@ -6,6 +6,8 @@
 //! nesting deeper than the client looks is never walked. Doing this without serde keeps serde's
 //! error formatting (and with it Rust's float printing) out of the `.wasm`.
 
+use alloc::{string::String, vec::Vec};
+
 /// How deep a field's value is read: `issue[i].details.text` is the deepest path the client uses.
 pub const FIELD_DEPTH: u8 = 3;
 
@@ -109,6 +111,8 @@ impl ResponseBody {
 /// For tests and fuzzing (feature `serde_json`).
 #[cfg(any(test, feature = "serde_json"))]
 pub mod json {
+    use alloc::vec::Vec;
+
     use super::{Loose, ResponseBody, FIELD_DEPTH};
     use serde_json::Value;
 
@@ -120,8 +124,8 @@ pub mod json {
             Value::Number(n) => Loose::Num(n.as_f64().unwrap_or(f64::NAN)),
             Value::String(s) => Loose::Str(s.clone()),
             Value::Array(_) | Value::Object(_) if depth == 0 => match value {
-                Value::Array(_) => Loose::Array(vec![]),
-                _ => Loose::Object(vec![]),
+                Value::Array(_) => Loose::Array(Vec::new()),
+                _ => Loose::Object(Vec::new()),
             },
             Value::Array(items) => {
                 Loose::Array(items.iter().map(|v| loose(v, depth - 1)).collect())

@@ -12,6 +12,7 @@
 //! ```
 
 use super::{Error, ErrorCode, DEFAULT_RETRY_AFTER_MS};
+use alloc::string::String;
 
 /// The default of `refreshSkewMs`: a token with less than this left is refreshed.
 pub const DEFAULT_REFRESH_SKEW_MS: f64 = 60_000.0;
@@ -126,7 +127,7 @@ pub fn retry_delay_ms(failures: u32, retries: u32, error: &Error, random: f64) -
     if !transient || failures > retries {
         return None;
     }
-    let ceiling = (BACKOFF_BASE_MS * 2_f64.powi(failures as i32 - 1)).min(BACKOFF_CAP_MS);
+    let ceiling = doubled(BACKOFF_BASE_MS, failures.saturating_sub(1)).min(BACKOFF_CAP_MS);
     let jittered = (ceiling * random.clamp(0.0, 1.0)) as u64;
     Some(jittered.max(error.retry_after_ms.unwrap_or(0)))
 }
@@ -135,7 +136,7 @@ pub fn retry_delay_ms(failures: u32, retries: u32, error: &Error, random: f64) -
 /// never the secret. The lock and the shared wait use it with [`LOCK_SUFFIX`] and
 /// [`WAIT_SUFFIX`].
 pub fn store_key(token_url: &str, client_id: &str) -> String {
-    format!("sehatmu-auth:{token_url}:{client_id}")
+    ["sehatmu-auth:", token_url, ":", client_id].concat()
 }
 
 /// Appended to the store key: the lock that makes one process of many fetch.
@@ -154,18 +155,23 @@ pub const UNTIMED_TRY_MS: u64 = 30_000;
 /// How long the fetching process holds the lock: every try at its timeout, and the longest
 /// backoffs between them. A holder that dies leaves a lock that expires after this.
 pub fn lock_ttl_ms(timeout_ms: Option<f64>, retries: u32) -> u64 {
-    let per_try = timeout_ms.map_or(UNTIMED_TRY_MS, |ms| ms.ceil() as u64);
+    let per_try = timeout_ms.map_or(UNTIMED_TRY_MS, |ms| libm::ceil(ms) as u64);
     let backoffs: u64 = (1..=retries)
-        .map(|n| (BACKOFF_BASE_MS * 2_f64.powi(n as i32 - 1)).min(BACKOFF_CAP_MS) as u64)
+        .map(|n| doubled(BACKOFF_BASE_MS, n - 1).min(BACKOFF_CAP_MS) as u64)
         .sum();
     per_try * (u64::from(retries) + 1) + backoffs
+}
+
+/// `base` doubled `times` times, exactly.
+fn doubled(base: f64, times: u32) -> f64 {
+    base * (1_u64 << times.min(63)) as f64
 }
 
 /// The pause before look number `polls` (0 first) at the store while another process holds
 /// the lock: 50 ms doubling to 1 s, with full jitter (`random` in `[0, 1)`) but never below
 /// 10 ms.
 pub fn poll_delay_ms(polls: u32, random: f64) -> u64 {
-    let ceiling = (50.0 * 2_f64.powi(polls.min(10) as i32)).min(1_000.0);
+    let ceiling = doubled(50.0, polls.min(10)).min(1_000.0);
     ((ceiling * random.clamp(0.0, 1.0)) as u64).max(10)
 }
 
@@ -191,7 +197,7 @@ pub fn policy(
     };
     let retries = match retries {
         None => DEFAULT_RETRIES,
-        Some(Some(n)) if n.fract() == 0.0 && (0.0..=MAX_RETRIES).contains(&n) => n,
+        Some(Some(n)) if libm::trunc(n) == n && (0.0..=MAX_RETRIES).contains(&n) => n,
         Some(_) => {
             return Err(Error::invalid_argument(
                 "retries",
@@ -199,7 +205,7 @@ pub fn policy(
             ))
         }
     };
-    Ok((skew.ceil() as i64, retries as u32))
+    Ok((libm::ceil(skew) as i64, retries as u32))
 }
 
 #[cfg(test)]

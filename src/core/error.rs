@@ -4,7 +4,8 @@
 //! Every message is one English sentence. Text that came from the server is redacted (see
 //! [`ClientSecret::redact`](super::ClientSecret::redact)) and shortened before it gets here.
 
-use super::text::one_line;
+use super::text::{decimal, one_line};
+use alloc::{string::String, vec::Vec};
 
 /// The `code` of a `SehatmuError`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,7 +103,7 @@ impl Error {
             field: Some(field),
             ..Self::new(
                 ErrorCode::InvalidArgument,
-                format!("Invalid {field}: it must be {must}."),
+                ["Invalid ", field, ": it must be ", must, "."].concat(),
             )
         }
     }
@@ -111,9 +112,15 @@ impl Error {
     pub fn network(url: &str, detail: &str) -> Self {
         let detail = one_line(detail, 300);
         let message = if detail.is_empty() {
-            format!("Could not reach the SehatMu token endpoint {url}.")
+            ["Could not reach the SehatMu token endpoint ", url, "."].concat()
         } else {
-            format!("Could not reach the SehatMu token endpoint {url}: {detail}")
+            [
+                "Could not reach the SehatMu token endpoint ",
+                url,
+                ": ",
+                &detail,
+            ]
+            .concat()
         };
         Self::new(ErrorCode::NetworkError, message)
     }
@@ -121,12 +128,17 @@ impl Error {
     /// `timeout`: `timeout_ms` passed before the whole response arrived.
     pub fn timeout(timeout_ms: f64) -> Self {
         // Whole milliseconds are enough for a sentence; the field keeps the exact value.
-        let whole = timeout_ms.ceil() as u64;
+        let whole = libm::ceil(timeout_ms) as u64;
         Self {
             timeout_ms: Some(timeout_ms),
             ..Self::new(
                 ErrorCode::Timeout,
-                format!("The SehatMu token request timed out after {whole} ms."),
+                [
+                    "The SehatMu token request timed out after ",
+                    &decimal(whole),
+                    " ms.",
+                ]
+                .concat(),
             )
         }
     }
@@ -137,10 +149,13 @@ impl Error {
             timeout_ms: Some(waited_ms as f64),
             ..Self::new(
                 ErrorCode::Timeout,
-                format!(
-                    "Waited {waited_ms} ms for another process's token request (the store's lock) \
-                     and no token arrived."
-                ),
+                [
+                    "Waited ",
+                    &decimal(waited_ms),
+                    " ms for another process's token request (the store's lock) and no token \
+                     arrived.",
+                ]
+                .concat(),
             )
         }
     }
@@ -159,10 +174,12 @@ impl Error {
             retry_after_ms: Some(retry_after_ms),
             ..Self::new(
                 ErrorCode::RateLimited,
-                format!(
-                    "Not sending a token request: the SehatMu server asked to wait {} s more.",
-                    retry_after_ms.div_ceil(1000)
-                ),
+                [
+                    "Not sending a token request: the SehatMu server asked to wait ",
+                    &decimal(retry_after_ms.div_ceil(1000)),
+                    " s more.",
+                ]
+                .concat(),
             )
         }
     }

@@ -5,6 +5,8 @@
 //! assert_eq!(form_encode("a b&c=d/é"), "a+b%26c%3Dd%2F%C3%A9");
 //! ```
 
+use alloc::string::String;
+
 /// Encodes one name or value: ASCII letters, digits and `*-._` stay, a space becomes `+`, every
 /// other byte of the UTF-8 text becomes `%XX`.
 pub fn form_encode(text: &str) -> String {

@@ -34,5 +34,5 @@ pub use response::{
     MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES,
 };
 pub use secret::{ClientSecret, REDACTED};
-pub use text::{contains_ignore_ascii_case, one_line, replace_all, truncate_bytes};
+pub use text::{contains_ignore_ascii_case, decimal, one_line, replace_all, truncate_bytes};
 pub use time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};

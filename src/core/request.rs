@@ -14,7 +14,8 @@
 //! assert_eq!(request.body.expose(), "client_id=id&client_secret=s+e&grant_type=client_credentials");
 //! ```
 
-use std::fmt;
+use alloc::{string::String, vec::Vec};
+use core::fmt;
 
 use super::{form_encode, ClientSecret, Error};
 
@@ -23,6 +24,9 @@ pub const DEFAULT_BASE_URL: &str = "https://istanbul.muhammadiyah.or.id";
 
 /// The path of the token endpoint under the base URL.
 pub const TOKEN_PATH: &str = "/oauth/token";
+
+/// The token URL's query: the grant type, as the API's page writes it there too.
+const GRANT_QUERY: &str = "?grant_type=client_credentials";
 
 /// The default of `timeoutMs`.
 pub const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
@@ -110,9 +114,7 @@ pub fn is_loopback_host(hostname: &str) -> bool {
 /// no user name, password, query or fragment.
 pub fn token_url(base: Option<&ParsedUrl>) -> Result<String, Error> {
     let Some(base) = base else {
-        return Ok(format!(
-            "{DEFAULT_BASE_URL}{TOKEN_PATH}?grant_type=client_credentials"
-        ));
+        return Ok([DEFAULT_BASE_URL, TOKEN_PATH, GRANT_QUERY].concat());
     };
     let secure = base.protocol == "https:";
     if !(secure || base.protocol == "http:" && is_loopback_host(&base.hostname)) {
@@ -131,7 +133,7 @@ pub fn token_url(base: Option<&ParsedUrl>) -> Result<String, Error> {
         ));
     }
     let root = base.href.trim_end_matches('/');
-    Ok(format!("{root}{TOKEN_PATH}?grant_type=client_credentials"))
+    Ok([root, TOKEN_PATH, GRANT_QUERY].concat())
 }
 
 /// A credential argument: `value` is `None` where the caller passed something not a string.
@@ -172,11 +174,14 @@ pub fn build_request(
     base: Option<&ParsedUrl>,
 ) -> Result<TokenRequest, Error> {
     let url = token_url(base)?;
-    let body = format!(
-        "client_id={}&client_secret={}&grant_type=client_credentials",
-        form_encode(client_id),
-        form_encode(secret.expose())
-    );
+    let body = [
+        "client_id=",
+        &form_encode(client_id),
+        "&client_secret=",
+        &form_encode(secret.expose()),
+        "&grant_type=client_credentials",
+    ]
+    .concat();
     Ok(TokenRequest {
         url,
         body: FormBody(body),

@@ -14,9 +14,10 @@
 //! ```
 
 use super::body::{Loose, ResponseBody};
-use super::text::{contains_ignore_ascii_case, one_line, truncate_bytes};
+use super::text::{contains_ignore_ascii_case, decimal, one_line, truncate_bytes};
 use super::time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};
 use super::{ClientSecret, Error, ErrorCode, Issue};
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 /// The most of a response body that the client reads: no token endpoint sends more, and a
 /// hostile one must not make the client hold an unbounded body.
@@ -114,14 +115,25 @@ pub fn interpret(
     match status {
         200..=299 if meta.body_too_large => Err(with_body(fail(
             ErrorCode::InvalidResponse,
-            format!("SehatMu answered HTTP {status} with a body larger than 1 MiB, which no token response is."),
+            [
+                "SehatMu answered HTTP ",
+                &decimal(status.into()),
+                " with a body larger than 1 MiB, which no token response is.",
+            ]
+            .concat(),
         ))),
         200..=299 => match body {
             Some(body) => token(meta, body).map_err(|reason| {
                 with_body(fail(
                     ErrorCode::InvalidResponse,
                     quoting(
-                        format!("SehatMu answered HTTP {status} without a usable token: {reason}"),
+                        [
+                            "SehatMu answered HTTP ",
+                            &decimal(status.into()),
+                            " without a usable token: ",
+                            &reason,
+                        ]
+                        .concat(),
                         &server_words,
                     ),
                 ))
@@ -135,7 +147,13 @@ pub fn interpret(
                 Err(with_body(fail(
                     ErrorCode::InvalidResponse,
                     quoting(
-                        format!("SehatMu answered HTTP {status} without a usable token: {reason}"),
+                        [
+                            "SehatMu answered HTTP ",
+                            &decimal(status.into()),
+                            " without a usable token: ",
+                            reason,
+                        ]
+                        .concat(),
                         &server_words,
                     ),
                 )))
@@ -147,17 +165,24 @@ pub fn interpret(
             ..fail(
                 ErrorCode::ServerError,
                 quoting(
-                    format!("The SehatMu token endpoint failed with HTTP {status}"),
+                    [
+                        "The SehatMu token endpoint failed with HTTP ",
+                        &decimal(status.into()),
+                    ]
+                    .concat(),
                     &server_words,
                 ),
             )
         })),
         _ => Err(with_body(fail(
             ErrorCode::InvalidResponse,
-            format!(
-                "SehatMu answered the token request with HTTP {status}, which is not an answer of \
-                 a token endpoint (token requests never follow redirects)."
-            ),
+            [
+                "SehatMu answered the token request with HTTP ",
+                &decimal(status.into()),
+                ", which is not an answer of a token endpoint (token requests never follow \
+                 redirects).",
+            ]
+            .concat(),
         ))),
     }
 }
@@ -200,21 +225,34 @@ fn client_error(
             retry_after_ms: Some(wait),
             ..base(
                 ErrorCode::RateLimited,
-                format!(
-                    "SehatMu is rate-limiting this client id: retry in {} s (HTTP {status})",
-                    wait.div_ceil(1000)
-                ),
+                [
+                    "SehatMu is rate-limiting this client id: retry in ",
+                    &decimal(wait.div_ceil(1000)),
+                    " s (HTTP ",
+                    &decimal(status.into()),
+                    ")",
+                ]
+                .concat(),
             )
         }
     } else if bad_credentials {
         base(
             ErrorCode::InvalidCredentials,
-            format!("SehatMu did not accept the client id and secret (HTTP {status})"),
+            [
+                "SehatMu did not accept the client id and secret (HTTP ",
+                &decimal(status.into()),
+                ")",
+            ]
+            .concat(),
         )
     } else {
         with_body(base(
             ErrorCode::RequestRejected,
-            format!("SehatMu rejected the token request with HTTP {status}"),
+            [
+                "SehatMu rejected the token request with HTTP ",
+                &decimal(status.into()),
+            ]
+            .concat(),
         ))
     }
 }
@@ -224,9 +262,9 @@ fn quoting(message: String, words: &str) -> String {
     if words.is_empty() {
         message + "."
     } else if words.ends_with(['.', '!', '?', '…']) {
-        format!("{message}: {words}")
+        [&message, ": ", words].concat()
     } else {
-        format!("{message}: {words}.")
+        [&message, ": ", words, "."].concat()
     }
 }
 
@@ -247,7 +285,7 @@ fn server_words(text: &str, body: Option<&ResponseBody>, secret: &ClientSecret) 
                 texts.join("; ")
             } else {
                 match (error, description) {
-                    (Some(e), Some(d)) => format!("{e}: {d}"),
+                    (Some(e), Some(d)) => [e, ": ", d].concat(),
                     (Some(s), None) | (None, Some(s)) => s.to_owned(),
                     (None, None) => String::new(),
                 }
@@ -281,7 +319,7 @@ fn issues(body: &ResponseBody, secret: &ClientSecret) -> Option<Vec<Issue>> {
 fn retry_after_ms(meta: &ResponseMeta) -> Option<u64> {
     let value = meta.retry_after?.trim();
     if let Some(seconds) = parse_decimal(value) {
-        return Some((seconds * 1000.0).ceil() as u64);
+        return Some(libm::ceil(seconds * 1000.0) as u64);
     }
     let at = parse_http_date(value)?;
     let now = server_now(meta);
@@ -306,17 +344,14 @@ fn token(meta: &ResponseMeta, body: &ResponseBody) -> Result<Token, String> {
         Some(Loose::Str(t))
             if t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("bearertoken") => {}
         Some(Loose::Str(t)) => {
-            return Err(format!(
-                "its token type \"{}\" is not Bearer",
-                one_line(t, 40)
-            ))
+            return Err(["its token type \"", &one_line(t, 40), "\" is not Bearer"].concat())
         }
         Some(_) => return Err("its token type is not a string".to_owned()),
     }
     let (expires_at_ms, lifetime_ms) = expiry(meta, body)?;
     let expires_at_iso = format_iso(expires_at_ms).ok_or("its expiry lies beyond the year 9999")?;
     if lifetime_ms <= 0 {
-        return Err(format!("its expiry {expires_at_iso} has already passed"));
+        return Err(["its expiry ", &expires_at_iso, " has already passed"].concat());
     }
     let string = |v: Option<&Loose>| v.and_then(Loose::as_str).map(str::to_owned);
     let client = match (
@@ -348,9 +383,14 @@ fn access_token(value: Option<&Loose>) -> Result<String, String> {
         Some(Loose::Str(_)) => {
             Err("its token is empty or has characters a bearer token cannot have".to_owned())
         }
-        Some(Loose::Num(n)) if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER => {
+        Some(Loose::Num(n)) if libm::trunc(*n) == *n && n.abs() <= MAX_SAFE_INTEGER => {
             // A safe integer: the cast is exact.
-            Ok((*n as i64).to_string())
+            let digits = decimal((*n as i64).unsigned_abs());
+            Ok(if *n < 0.0 {
+                ["-", &digits].concat()
+            } else {
+                digits
+            })
         }
         Some(Loose::Num(_)) => Err(
             "its token is a number that JSON parsing cannot keep exactly (not a safe integer)"
@@ -388,14 +428,14 @@ fn expiry(meta: &ResponseMeta, body: &ResponseBody) -> Result<(i64, i64), String
     if lifetime > MAX_INSTANT_MS as f64 {
         return Err("its expiry lies beyond the year 9999".to_owned());
     }
-    let lifetime = lifetime.round() as i64;
+    let lifetime = libm::round(lifetime) as i64;
     let issued_at = match &body.issued_at {
         Some(Loose::Num(n)) if n.is_finite() && n.abs() <= MAX_INSTANT_MS as f64 => {
-            Some(n.round() as i64)
+            Some(libm::round(*n) as i64)
         }
         Some(Loose::Str(s)) => parse_decimal(s)
             .filter(|n| *n <= MAX_INSTANT_MS as f64)
-            .map(|n| n.round() as i64)
+            .map(|n| libm::round(n) as i64)
             .or_else(|| parse_iso(s)),
         _ => None,
     };

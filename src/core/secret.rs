@@ -7,7 +7,8 @@
 //! assert_eq!(secret.redact("echo s3cr3t"), "echo [redacted]");
 //! ```
 
-use std::fmt;
+use alloc::{borrow::ToOwned, string::String};
+use core::fmt;
 
 use super::form::form_encode;
 use super::text::replace_all;

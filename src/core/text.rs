@@ -8,6 +8,8 @@
 //! assert!(contains_ignore_ascii_case("Rate Limit policy", "rate limit"));
 //! ```
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
+
 /// The byte offset of the first `needle` in `haystack` at or after `from`.
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() || haystack.len() < needle.len() {
@@ -68,9 +70,31 @@ pub fn truncate_bytes(text: &str, max_bytes: usize) -> String {
     text[..end].to_owned()
 }
 
+/// `n` in decimal, as `n.to_string()` writes it, without `core::fmt` in the `.wasm`.
+pub fn decimal(n: u64) -> String {
+    let mut digits = Vec::with_capacity(20);
+    let mut rest = n;
+    loop {
+        // A digit is 0..=9: the cast is exact.
+        digits.push(b'0' + (rest % 10) as u8);
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    digits.iter().rev().map(|&d| char::from(d)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_writes_what_to_string_writes() {
+        for n in [0, 7, 10, 401, 2_147_483_647, 9_007_199_254_740_991, u64::MAX] {
+            assert_eq!(decimal(n), n.to_string());
+        }
+    }
 
     #[test]
     fn one_line_folds_white_space_and_cuts() {

@@ -10,6 +10,8 @@
 //! assert_eq!(format_iso(ms).unwrap(), "2023-12-17T05:31:48.002Z");
 //! ```
 
+use alloc::string::String;
+
 /// The last millisecond of the year 9999: instants past it have no four-digit ISO year.
 pub const MAX_INSTANT_MS: i64 = 253_402_300_799_999;
 
@@ -214,7 +216,7 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
     ];
     let text = text.trim();
     let rest = text.as_bytes().get(3..)?;
-    let mut c = Cursor::new(std::str::from_utf8(rest).ok()?);
+    let mut c = Cursor::new(core::str::from_utf8(rest).ok()?);
     c.eat(b',')?;
     c.eat(b' ')?;
     let day = c.digits(2)?;

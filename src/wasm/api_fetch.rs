@@ -1,6 +1,7 @@
 //! The API requests of `TokenClient.fetch`: the caller's request with the bearer token added,
 //! and whether it may be sent a second time after a 401.
 
+use alloc::string::String;
 use js_sys::{ArrayBuffer, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -61,5 +62,5 @@ pub async fn authorised_fetch(
 
 pub fn bearer(token: &JsValue) -> String {
     let token = get(token, "accessToken").ok().and_then(|t| t.as_string());
-    format!("Bearer {}", token.unwrap_or_default())
+    ["Bearer ", &token.unwrap_or_default()].concat()
 }

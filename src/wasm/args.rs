@@ -1,5 +1,6 @@
 //! Reading `getToken`'s JS arguments into checked core values, before any I/O.
 
+use alloc::string::String;
 use js_sys::JsString;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Url};

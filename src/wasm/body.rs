@@ -1,6 +1,7 @@
 //! The parsed JSON body as the core reads it: only the members it names, each to the depth it
 //! looks, read straight from the JS object (no walk over the rest, however large or deep).
 
+use alloc::vec::Vec;
 use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 

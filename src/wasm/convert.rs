@@ -1,5 +1,6 @@
 //! Core values to plain JS objects: the `AccessToken` and the `SehatmuError`.
 
+use alloc::string::String;
 use js_sys::{Array, Object, Reflect, Symbol};
 use wasm_bindgen::JsValue;
 

@@ -1,8 +1,9 @@
 //! One token request over the platform's `fetch`, under the caller's signal and a timeout that
 //! covers the whole exchange, body included. Timers and listeners are gone when it returns.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use alloc::{string::String, vec::Vec};
+use core::cell::Cell;
 
 use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -77,7 +78,7 @@ fn network_detail(error: &JsValue) -> String {
     let outer = message(error).unwrap_or_default();
     let inner = get(error, "cause").ok().as_ref().and_then(message);
     match inner {
-        Some(inner) if !inner.is_empty() => format!("{outer} ({inner})"),
+        Some(inner) if !inner.is_empty() => [&outer, " (", &inner, ")"].concat(),
         _ => outer,
     }
 }

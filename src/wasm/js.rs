@@ -3,8 +3,9 @@
 //! The globals are bound directly, not through `window`, so the same module runs in Node,
 //! Deno, Bun, workers and browsers.
 
-use std::future::Future;
-use std::pin::Pin;
+use alloc::boxed::Box;
+use core::future::Future;
+use core::pin::Pin;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -75,7 +76,7 @@ pub fn warn(what: &str, error: &JsValue) {
         .ok()
         .and_then(|m| m.as_string())
         .unwrap_or_default();
-    web_sys::console::warn_1(&format!("sehatmu-auth: {what}: {detail}").into());
+    web_sys::console::warn_1(&["sehatmu-auth: ", what, ": ", &detail].concat().into());
 }
 
 /// A timer's wait.

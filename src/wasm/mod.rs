@@ -11,6 +11,8 @@ mod diagnostics;
 mod fetch;
 mod get_token;
 mod js;
+#[cfg(not(feature = "std"))]
+mod runtime;
 mod store;
 mod token_client;
 

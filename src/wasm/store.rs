@@ -65,7 +65,7 @@ impl Inner {
     }
 
     fn suffixed(&self, suffix: &str) -> JsValue {
-        format!("{}{suffix}", self.key).into()
+        [&self.key, suffix].concat().into()
     }
 
     /// Tells the other processes of the server's wait, where the store is shared.

@@ -3,8 +3,9 @@
 //! the server's wait after a failure runs. The decisions are the core's [`Cache`]; this file
 //! holds the JS state and does the I/O.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use alloc::rc::Rc;
+use alloc::string::String;
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Array, Date, Function, Math, Promise};
 use wasm_bindgen::prelude::*;

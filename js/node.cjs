@@ -2,17 +2,13 @@
 // The Node entry (CommonJS; node.mjs re-exports it for `import`): the .wasm loads
 // synchronously on `require`, so no call ever waits for an init.
 const wasm = require("../pkg/sehatmu_auth.cjs");
+const { connect, isSehatmuError } = require("../pkg/client.cjs");
 
-const BRAND = Symbol.for("sehatmu-auth.SehatmuError");
-
-/** @type {import("./index.d.ts").isSehatmuError} */
-function isSehatmuError(value) {
-  return typeof value === "object" && value !== null && value[BRAND] === true;
-}
+const { getToken, TokenClient } = connect(wasm);
 
 /** @type {import("./index.d.ts").init} */
 function init() {
   return Promise.resolve();
 }
 
-module.exports = { getToken: wasm.getToken, TokenClient: wasm.TokenClient, init, isSehatmuError };
+module.exports = { getToken, TokenClient, init, isSehatmuError };

@@ -1,16 +1,15 @@
 // The entry for browsers, bundlers and other runtimes with `fetch`: an ES module that
 // compiles the .wasm inside the first call (or in `init()`, for those who want to preload).
-import initWasm, { getToken as getTokenNow, TokenClient as WasmTokenClient } from "../pkg/sehatmu_auth.js";
+import initWasm, * as wasm from "../pkg/sehatmu_auth.js";
+import { connect, isSehatmuError } from "./client.js";
+
+export { isSehatmuError };
 
 const BRAND = Symbol.for("sehatmu-auth.SehatmuError");
+const loaded = connect(wasm);
 
 /** @type {Promise<void> | undefined} */
 let ready;
-
-/** @type {import("./index.d.ts").isSehatmuError} */
-export function isSehatmuError(value) {
-  return typeof value === "object" && value !== null && value[BRAND] === true;
-}
 
 /** A `network_error` SehatmuError for a .wasm that could not be loaded. */
 function loadError(cause) {
@@ -43,21 +42,21 @@ export function init(wasm) {
 /** @type {import("./index.d.ts").getToken} */
 export async function getToken(clientId, clientSecret, options) {
   await init();
-  return getTokenNow(clientId, clientSecret, options);
+  return loaded.getToken(clientId, clientSecret, options);
 }
 
 /**
- * The wasm `TokenClient` behind a constructor that needs no loaded module: the options are
+ * The `TokenClient` behind a constructor that needs no loaded module: the options are
  * checked, and the module loaded, when the first method runs (which then rejects with
  * `invalid_argument` for a bad option).
  */
 export class TokenClient {
-  /** @type {Promise<WasmTokenClient>} */
+  /** @type {Promise<InstanceType<typeof loaded.TokenClient>>} */
   #client;
 
   /** @param {import("./index.d.ts").TokenClientOptions} options */
   constructor(options) {
-    this.#client = init().then(() => new WasmTokenClient(options));
+    this.#client = init().then(() => new loaded.TokenClient(options));
     this.#client.catch(() => {}); // each method call rejects with the reason instead
   }
 

@@ -23,4 +23,4 @@ pub mod core;
 mod wasm;
 
 #[cfg(target_arch = "wasm32")]
-pub use wasm::{get_token, TokenClient};
+pub use wasm::{Call, Failure, Policy};

@@ -30,8 +30,8 @@ pub use request::{
     REQUEST_HEADERS, TOKEN_PATH,
 };
 pub use response::{
-    decode_body, interpret, ResponseMeta, Token, TokenClient, DEFAULT_RETRY_AFTER_MS,
-    MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES,
+    interpret, ResponseMeta, Token, TokenClient, DEFAULT_RETRY_AFTER_MS, MAX_BODY_BYTES,
+    MAX_ERROR_BODY_BYTES,
 };
 pub use secret::{ClientSecret, REDACTED};
 pub use text::{contains_ignore_ascii_case, decimal, one_line, replace_all, truncate_bytes};

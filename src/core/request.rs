@@ -99,7 +99,7 @@ pub fn is_loopback_host(hostname: &str) -> bool {
     }
     let octets: Vec<&str> = hostname.split('.').collect();
     octets.len() == 4
-        && octets[0] == "127"
+        && octets.first() == Some(&"127")
         && octets.iter().all(|o| {
             !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()) && {
                 o.parse::<u16>().is_ok_and(|n| n <= 255)

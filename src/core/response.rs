@@ -50,13 +50,6 @@ pub struct ResponseMeta<'a> {
     pub body_too_large: bool,
 }
 
-/// A body's bytes as text, as `Response.text()` decodes them: UTF-8, a leading byte-order
-/// mark dropped, each invalid sequence replaced by U+FFFD.
-pub fn decode_body(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// Where the token's `client` comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenClient {

@@ -367,10 +367,3 @@ fn a_2xx_body_over_1_mib_is_invalid_response_others_keep_their_code() {
         ErrorCode::ServerError
     );
 }
-
-#[test]
-fn bodies_decode_like_response_text() {
-    assert_eq!(decode_body(b"\xEF\xBB\xBF{}"), "{}");
-    assert_eq!(decode_body(b"a\xFFb"), "a\u{FFFD}b");
-    assert_eq!(decode_body("é".as_bytes()), "é");
-}

@@ -1,6 +1,7 @@
 //! Small text helpers for messages built from a server's words. The substring search is
 //! written out (a plain byte scan) because `str::replace` and `str::contains` bring the
-//! two-way searcher into the `.wasm`, which costs more than every call here saves.
+//! two-way searcher into the `.wasm`, which costs more than every call here saves. Slices are
+//! taken with `get`: a panicking index would bring `core::fmt` along for its message.
 //!
 //! ```
 //! use sehatmu_auth::core::{contains_ignore_ascii_case, replace_all};
@@ -15,7 +16,8 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() || haystack.len() < needle.len() {
         return None;
     }
-    (from..=haystack.len() - needle.len()).find(|&at| &haystack[at..at + needle.len()] == needle)
+    (from..=haystack.len() - needle.len())
+        .find(|&at| haystack.get(at..at + needle.len()) == Some(needle))
 }
 
 /// `text` with every `needle` replaced by `with`, left to right, matches not overlapping.
@@ -24,11 +26,11 @@ pub fn replace_all(text: &str, needle: &str, with: &str) -> String {
     let mut rest = 0;
     while let Some(at) = find(text.as_bytes(), needle.as_bytes(), rest) {
         // `needle` is valid UTF-8 and matched whole, so both cuts fall on character boundaries.
-        out.push_str(&text[rest..at]);
+        out.push_str(text.get(rest..at).unwrap_or_default());
         out.push_str(with);
         rest = at + needle.len();
     }
-    out.push_str(&text[rest..]);
+    out.push_str(text.get(rest..).unwrap_or_default());
     out
 }
 
@@ -67,7 +69,7 @@ pub fn truncate_bytes(text: &str, max_bytes: usize) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    text[..end].to_owned()
+    text.get(..end).unwrap_or_default().to_owned()
 }
 
 /// `n` in decimal, as `n.to_string()` writes it, without `core::fmt` in the `.wasm`.
@@ -91,7 +93,15 @@ mod tests {
 
     #[test]
     fn decimal_writes_what_to_string_writes() {
-        for n in [0, 7, 10, 401, 2_147_483_647, 9_007_199_254_740_991, u64::MAX] {
+        for n in [
+            0,
+            7,
+            10,
+            401,
+            2_147_483_647,
+            9_007_199_254_740_991,
+            u64::MAX,
+        ] {
             assert_eq!(decimal(n), n.to_string());
         }
     }

@@ -1,9 +1,8 @@
 //! Reading `getToken`'s JS arguments into checked core values, before any I/O.
 
 use alloc::string::String;
-use js_sys::JsString;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AbortSignal, Url};
+use wasm_bindgen::JsValue;
+use web_sys::Url;
 
 use super::js::get;
 use crate::core::{
@@ -11,6 +10,7 @@ use crate::core::{
 };
 
 /// Checked arguments of one token request.
+#[derive(Clone)]
 pub struct Args {
     /// The secret, for redacting server echoes.
     pub secret: ClientSecret,
@@ -19,7 +19,7 @@ pub struct Args {
     /// The timer to set, if any.
     pub timeout_ms: Option<f64>,
     /// The caller's abort signal, if any.
-    pub signal: Option<AbortSignal>,
+    pub signal: Option<JsValue>,
 }
 
 /// A string argument: `None` if it is not a string.
@@ -28,16 +28,19 @@ pub struct Args {
 /// `invalid_argument` for a string with an unpaired surrogate: it has no UTF-8 form, and
 /// replacing the surrogate would silently send another credential.
 fn string(field: &'static str, value: &JsValue) -> Result<Option<String>, Error> {
-    let Some(js) = value.dyn_ref::<JsString>() else {
+    let Some(text) = value.as_string() else {
         return Ok(None);
     };
-    if !js.is_valid_utf16() {
+    // The conversion to UTF-8 turns each unpaired surrogate into U+FFFD: where one appears,
+    // the text is valid only if it comes back as the same JS string.
+    if text.chars().any(|c| c == char::REPLACEMENT_CHARACTER) && JsValue::from_str(&text) != *value
+    {
         return Err(Error::invalid_argument(
             field,
             "valid Unicode text (it has an unpaired surrogate)",
         ));
     }
-    Ok(value.as_string())
+    Ok(Some(text))
 }
 
 /// An option's value; `Err` where reading it threw.
@@ -56,7 +59,7 @@ fn base_url(value: &JsValue) -> Result<Option<Url>, Error> {
         .map_err(|_| Error::invalid_argument("baseUrl", BASE_URL_MUST))
 }
 
-fn signal(value: &JsValue) -> Result<Option<AbortSignal>, Error> {
+fn signal(value: &JsValue) -> Result<Option<JsValue>, Error> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
@@ -66,7 +69,7 @@ fn signal(value: &JsValue) -> Result<Option<AbortSignal>, Error> {
     if !looks_like_signal {
         return Err(Error::invalid_argument("signal", "an AbortSignal"));
     }
-    Ok(Some(value.clone().unchecked_into()))
+    Ok(Some(value.clone()))
 }
 
 /// Reads and checks `getToken(clientId, clientSecret, options)`.
@@ -95,14 +98,22 @@ pub fn read(
     } else {
         return Err(Error::invalid_argument("options", "an object"));
     };
+    // The parts are read as properties, through the one `Reflect.get` binding the module
+    // has anyway: seven getter bindings would cost more of the `.wasm` and its glue.
+    let part = |url: &Url, name| {
+        get(url, name)
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
     let parsed = base.map(|url| ParsedUrl {
-        href: url.href(),
-        protocol: url.protocol(),
-        hostname: url.hostname(),
-        username: url.username(),
-        password: url.password(),
-        search: url.search(),
-        hash: url.hash(),
+        href: part(&url, "href"),
+        protocol: part(&url, "protocol"),
+        hostname: part(&url, "hostname"),
+        username: part(&url, "username"),
+        password: part(&url, "password"),
+        search: part(&url, "search"),
+        hash: part(&url, "hash"),
     });
     let timeout_ms = timeout(timeout_value)?;
     let request = build_request(&client_id, &secret, parsed.as_ref())?;

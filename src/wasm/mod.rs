@@ -1,20 +1,20 @@
 //! The JavaScript API: the only place with `#[wasm_bindgen]`.
 //!
-//! Each function here is short: read the JS values into core types, call the core, do the
-//! `fetch`, convert the result (or the error) back into plain JS objects.
+//! Everything here is synchronous and does no I/O: [`Call`] checks a token request's
+//! arguments and judges what came back, [`Policy`] makes a `TokenClient`'s decisions. The
+//! entries in `js/` do the `fetch`, the timers and the store calls in between, in a few
+//! lines of JavaScript: written in Rust, that async glue cost more than the rest of the
+//! `.wasm` together (see `bench/RESULTS.md`).
 
-mod api_fetch;
 mod args;
 mod body;
+mod call;
 mod convert;
 mod diagnostics;
-mod fetch;
-mod get_token;
 mod js;
+mod policy;
 #[cfg(not(feature = "std"))]
 mod runtime;
-mod store;
-mod token_client;
 
-pub use get_token::get_token;
-pub use token_client::TokenClient;
+pub use call::{Call, Failure};
+pub use policy::Policy;

@@ -15,6 +15,7 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
   assert.deepEqual(files, [
     "README.md",
     "bin/sehatmu-auth.js",
+    "js/client.js",
     "js/index.d.ts",
     "js/node.cjs",
     "js/node.mjs",
@@ -25,6 +26,7 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "mock/server.d.ts",
     "mock/server.js",
     "package.json",
+    "pkg/client.cjs",
     "pkg/index.d.cts",
     "pkg/sehatmu_auth.cjs",
     "pkg/sehatmu_auth.js",

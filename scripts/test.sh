@@ -43,8 +43,9 @@ step "wasm facade tests in headless Chromium"
 WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
   cargo test --target wasm32-unknown-unknown --features std --tests
 
-step "build and pack"
+step "build and pack, within the size budget"
 bash scripts/build.sh
+node scripts/size.mjs
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 tarball="$work/$(npm pack --silent --pack-destination "$work" | tail -n 1)"

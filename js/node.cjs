@@ -1,6 +1,15 @@
 "use strict";
 // The Node entry (CommonJS; node.mjs re-exports it for `import`): the .wasm loads
 // synchronously on `require`, so no call ever waits for an init.
+// V8 11 and older (Node 18 and 20) abort the process ("Fatal error … unreachable code", in
+// Deoptimizer::DoComputeBuiltinContinuation) when they deoptimise a function while a call it
+// inlined to a wasm export that returns a JS value (an externref) is running; every export of
+// this .wasm returns one. Seen here in 1 of 4 processes of tests/node/resources.test.js under
+// load. Without that inlining a call to the .wasm costs a little more, and nothing crashes.
+if (Number.parseInt(process.versions.v8, 10) < 12) {
+  require("node:v8").setFlagsFromString("--no-turbo-inline-js-wasm-calls");
+}
+
 const wasm = require("../pkg/sehatmu_auth.cjs");
 const { connect, isSehatmuError } = require("../pkg/client.cjs");
 

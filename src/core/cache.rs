@@ -83,14 +83,12 @@ impl Cache {
         self.usable_until = None;
     }
 
-    /// A fetch failed at `now_ms`: `invalid_credentials` and `rate_limited` start the server's
-    /// wait (its `Retry-After`, else one minute), so no caller can lock the account out.
-    pub fn fail(&mut self, error: &Error, now_ms: i64) {
-        if matches!(
-            error.code,
-            ErrorCode::InvalidCredentials | ErrorCode::RateLimited
-        ) {
-            let wait = error.retry_after_ms.unwrap_or(DEFAULT_RETRY_AFTER_MS);
+    /// A fetch failed at `now_ms` with an error of `code` (and its `retryAfterMs`):
+    /// `invalid_credentials` and `rate_limited` start the server's wait (its `Retry-After`,
+    /// else one minute), so no caller can lock the account out.
+    pub fn fail(&mut self, code: ErrorCode, retry_after_ms: Option<u64>, now_ms: i64) {
+        if matches!(code, ErrorCode::InvalidCredentials | ErrorCode::RateLimited) {
+            let wait = retry_after_ms.unwrap_or(DEFAULT_RETRY_AFTER_MS);
             let wait = i64::try_from(wait).unwrap_or(i64::MAX);
             self.blocked_until = Some(now_ms.saturating_add(wait));
         }
@@ -114,14 +112,21 @@ impl Cache {
     }
 }
 
-/// The delay before retry number `failures` (1 for the first retry) after `error`, or `None`
+/// The delay before retry number `failures` (1 for the first retry) after an error of `code`
+/// (and its `retryAfterMs`), or `None`
 /// where no retry is due: the error is not transient, or `retries` are used up.
 ///
 /// Full jitter: a uniform delay below a ceiling that doubles per retry (AWS's "Exponential
 /// Backoff and Jitter"); `random` is in `[0, 1)`. A server's `Retry-After` is the least delay.
-pub fn retry_delay_ms(failures: u32, retries: u32, error: &Error, random: f64) -> Option<u64> {
+pub fn retry_delay_ms(
+    failures: u32,
+    retries: u32,
+    code: ErrorCode,
+    retry_after_ms: Option<u64>,
+    random: f64,
+) -> Option<u64> {
     let transient = matches!(
-        error.code,
+        code,
         ErrorCode::NetworkError | ErrorCode::Timeout | ErrorCode::ServerError
     );
     if !transient || failures > retries {
@@ -129,7 +134,7 @@ pub fn retry_delay_ms(failures: u32, retries: u32, error: &Error, random: f64) -
     }
     let ceiling = doubled(BACKOFF_BASE_MS, failures.saturating_sub(1)).min(BACKOFF_CAP_MS);
     let jittered = (ceiling * random.clamp(0.0, 1.0)) as u64;
-    Some(jittered.max(error.retry_after_ms.unwrap_or(0)))
+    Some(jittered.max(retry_after_ms.unwrap_or(0)))
 }
 
 /// The key under which a token is shared in a store: the token endpoint and the client id,
@@ -253,7 +258,7 @@ mod tests {
     #[test]
     fn credential_and_rate_limit_failures_block_requests_for_the_wait() {
         let mut cache = Cache::default();
-        cache.fail(&Error::new(ErrorCode::InvalidCredentials, ""), 1_000);
+        cache.fail(ErrorCode::InvalidCredentials, None, 1_000);
         assert_eq!(
             cache.plan(1_000, false, SKEW),
             Plan::Blocked {
@@ -269,11 +274,7 @@ mod tests {
         assert_eq!(cache.plan(61_000, false, SKEW), Plan::Fetch);
 
         let mut cache = Cache::default();
-        let limited = Error {
-            retry_after_ms: Some(5_000),
-            ..Error::new(ErrorCode::RateLimited, "")
-        };
-        cache.fail(&limited, 0);
+        cache.fail(ErrorCode::RateLimited, Some(5_000), 0);
         assert_eq!(
             cache.plan(4_999, false, SKEW),
             Plan::Blocked { retry_after_ms: 1 }
@@ -284,7 +285,7 @@ mod tests {
     #[test]
     fn a_valid_token_still_serves_during_the_wait_unless_forced() {
         let mut cache = cached(100_000);
-        cache.fail(&Error::new(ErrorCode::RateLimited, ""), 50_000);
+        cache.fail(ErrorCode::RateLimited, None, 50_000);
         assert_eq!(cache.plan(60_000, false, SKEW), Plan::UseCached);
         assert!(matches!(
             cache.plan(60_000, true, SKEW),
@@ -307,7 +308,7 @@ mod tests {
             ErrorCode::Aborted,
         ] {
             let mut cache = Cache::default();
-            cache.fail(&Error::new(code, ""), 0);
+            cache.fail(code, None, 0);
             assert_eq!(cache.plan(0, false, SKEW), Plan::Fetch, "{code:?}");
         }
     }
@@ -322,14 +323,14 @@ mod tests {
 
     #[test]
     fn retries_only_transient_errors_with_growing_full_jitter() {
-        let server = Error::new(ErrorCode::ServerError, "");
-        assert_eq!(retry_delay_ms(1, 2, &server, 0.999_999), Some(249));
-        assert_eq!(retry_delay_ms(2, 2, &server, 0.999_999), Some(499));
-        assert_eq!(retry_delay_ms(1, 2, &server, 0.0), Some(0));
-        assert_eq!(retry_delay_ms(3, 2, &server, 0.5), None);
-        assert_eq!(retry_delay_ms(9, 10, &server, 1.0), Some(8_000));
+        let server = ErrorCode::ServerError;
+        assert_eq!(retry_delay_ms(1, 2, server, None, 0.999_999), Some(249));
+        assert_eq!(retry_delay_ms(2, 2, server, None, 0.999_999), Some(499));
+        assert_eq!(retry_delay_ms(1, 2, server, None, 0.0), Some(0));
+        assert_eq!(retry_delay_ms(3, 2, server, None, 0.5), None);
+        assert_eq!(retry_delay_ms(9, 10, server, None, 1.0), Some(8_000));
         for code in [ErrorCode::NetworkError, ErrorCode::Timeout] {
-            assert!(retry_delay_ms(1, 2, &Error::new(code, ""), 0.5).is_some());
+            assert!(retry_delay_ms(1, 2, code, None, 0.5).is_some());
         }
         for code in [
             ErrorCode::InvalidCredentials,
@@ -339,17 +340,16 @@ mod tests {
             ErrorCode::InvalidArgument,
             ErrorCode::Aborted,
         ] {
-            assert_eq!(retry_delay_ms(1, 2, &Error::new(code, ""), 0.5), None);
+            assert_eq!(retry_delay_ms(1, 2, code, None, 0.5), None);
         }
     }
 
     #[test]
     fn retry_after_is_the_least_delay() {
-        let busy = Error {
-            retry_after_ms: Some(3_000),
-            ..Error::new(ErrorCode::ServerError, "")
-        };
-        assert_eq!(retry_delay_ms(1, 2, &busy, 0.5), Some(3_000));
+        assert_eq!(
+            retry_delay_ms(1, 2, ErrorCode::ServerError, Some(3_000), 0.5),
+            Some(3_000)
+        );
     }
 
     #[test]

@@ -153,12 +153,9 @@ impl Policy {
         random: f64,
     ) -> Option<f64> {
         let code = ErrorCode::from_name(code)?;
-        let error = Error {
-            retry_after_ms: retry_after_ms.map(|ms| ms as u64),
-            ..Error::new(code, String::new())
-        };
-        self.cache.fail(&error, now as i64);
-        retry_delay_ms(failures, self.retries, &error, random).map(|ms| ms as f64)
+        let retry_after_ms = retry_after_ms.map(|ms| ms as u64);
+        self.cache.fail(code, retry_after_ms, now as i64);
+        retry_delay_ms(failures, self.retries, code, retry_after_ms, random).map(|ms| ms as f64)
     }
 
     /// Another process was told to wait until `until`: this client waits too.

@@ -10,9 +10,6 @@
 
 const BRAND = Symbol.for("sehatmu-auth.SehatmuError");
 
-// core::MAX_BODY_BYTES: no token response is longer; a longer body is left unread.
-const MAX_BODY_BYTES = 1 << 20;
-
 /** @type {import("./index.d.ts").isSehatmuError} */
 function isSehatmuError(value) {
   return typeof value === "object" && value !== null && value[BRAND] === true;
@@ -51,8 +48,8 @@ function bearer(token) {
   return `Bearer ${typeof value === "string" ? value : ""}`;
 }
 
-/** The body as text, read from its stream and never held past MAX_BODY_BYTES: `[text, longer]`. */
-async function readBody(response) {
+/** The body as text, read from its stream and never held past `max` bytes: `[text, longer]`. */
+async function readBody(response, max) {
   const chunks = [];
   let size = 0;
   let longer = false;
@@ -61,7 +58,7 @@ async function readBody(response) {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (size + value.length > MAX_BODY_BYTES) {
+      if (size + value.length > max) {
         longer = true;
         break;
       }
@@ -115,7 +112,7 @@ function connect(wasm) {
    * One timer and one listener cover the whole exchange, body included, and are gone after.
    */
   async function exchange(call, now) {
-    const { url, init, timeoutMs: ms, signal } = call.request;
+    const { url, init, timeoutMs: ms, signal, maxBodyBytes } = call.request;
     if (signal?.aborted) throw call.failure(Failure.Aborted, signal.reason);
     const controller = new AbortController();
     let timedOut = false;
@@ -126,7 +123,7 @@ function connect(wasm) {
     try {
       response = await globalThis.fetch(url, { ...init, signal: controller.signal });
       receivedAt = now();
-      [text, longer] = await readBody(response);
+      [text, longer] = await readBody(response, maxBodyBytes);
       if (longer) controller.abort(); // closes the connection under the rest of the body
     } catch (cause) {
       if (timedOut) throw call.failure(Failure.Timeout);

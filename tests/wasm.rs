@@ -79,6 +79,7 @@ fn the_request_is_the_documented_one() {
     );
     assert_eq!(get(&request, "timeoutMs").as_f64(), Some(30_000.0));
     assert!(get(&request, "signal").is_undefined());
+    assert_eq!(get(&request, "maxBodyBytes").as_f64(), Some(1_048_576.0));
 }
 
 #[wasm_bindgen_test]

@@ -11,7 +11,7 @@ use super::args::{self, Args};
 use super::body::parse;
 use super::convert;
 use super::js::{get, set};
-use crate::core::{interpret, Error, ResponseMeta, REQUEST_HEADERS};
+use crate::core::{interpret, Error, ResponseMeta, MAX_BODY_BYTES, REQUEST_HEADERS};
 
 /// One token request with checked arguments. Its secret stays in the module: JS reads only
 /// the form body that carries it to the server.
@@ -59,9 +59,10 @@ impl Call {
             .map_err(|error| convert::error(&error, None))
     }
 
-    /// What to send: `{ url, init, timeoutMs, signal }`, where `init` is `fetch`'s (the form
-    /// body, secret included, is in it), `timeoutMs` the timer to set (`undefined` for none)
-    /// and `signal` the caller's `AbortSignal` (or `undefined`).
+    /// What to send: `{ url, init, timeoutMs, signal, maxBodyBytes }`, where `init` is
+    /// `fetch`'s (the form body, secret included, is in it), `timeoutMs` the timer to set
+    /// (`undefined` for none), `signal` the caller's `AbortSignal` (or `undefined`) and
+    /// `maxBodyBytes` the most of the body to read.
     #[wasm_bindgen(getter)]
     pub fn request(&self) -> JsValue {
         let headers = Object::new();
@@ -80,6 +81,7 @@ impl Call {
         set(&out, "init", init);
         set(&out, "timeoutMs", self.args.timeout_ms);
         set(&out, "signal", self.args.signal.clone());
+        set(&out, "maxBodyBytes", MAX_BODY_BYTES as f64);
         out.into()
     }
 

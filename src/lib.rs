@@ -2,12 +2,11 @@
 //!
 //! [`core`] is the protocol in plain Rust: it builds the token request and judges the answer,
 //! with no I/O and no clock, so every rule is tested natively. `wasm` (built only for
-//! `wasm32`) is the thin `#[wasm_bindgen]` facade that JavaScript calls: it converts values,
-//! calls the platform's `fetch` and turns core errors into `SehatmuError` objects.
+//! `wasm32`) is the thin, synchronous `#[wasm_bindgen]` facade: it converts values, calls the
+//! core and turns core errors into `SehatmuError` objects. The `fetch`, the timers and the
+//! store calls are done by the package's JavaScript (`js/client.js`).
 
-// The `.wasm` does without `std`: its panic handler formats every message (core::fmt, the
-// panic locations) though nothing can show them. Our own handler traps at once instead (see
-// `wasm::runtime`); the `std` feature gives the tests back the standard library.
+// Without `std` on wasm32 (why: `wasm::runtime`); the `std` feature brings it back for tests.
 #![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

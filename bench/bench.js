@@ -2,18 +2,18 @@
 // in one run on one machine against one local token server (the mock, on 127.0.0.1). Prints a
 // table and writes it to bench/RESULTS.md. Timings vary between machines; compare the ratios.
 import { spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { cpus, totalmem, type, release } from "node:os";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
-import { build } from "esbuild";
 import * as oauth from "oauth4webapi";
 
 import { TokenClient, getToken } from "../js/node.mjs";
 import { DEMO_CLIENTS, startMockServer } from "../mock/server.js";
+import { bundle as bundleFrom, webEntry } from "../scripts/size.mjs";
 
 const ROOT = new URL("../", import.meta.url);
 const glue = createRequire(import.meta.url)("../pkg/sehatmu_auth.cjs");
@@ -29,23 +29,11 @@ const row = (section, what, value, note = "") => {
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 const brotli = (bytes) => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 
-/** esbuild --bundle --minify of `source` (resolved from the project root) as browser ESM. */
-async function bundle(source) {
-  const result = await build({
-    stdin: { contents: source, resolveDir: new URL(".", import.meta.url).pathname, loader: "js" },
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    write: false,
-    logLevel: "error",
-  });
-  return result.outputFiles[0].contents;
-}
+/** `source`, bundled and minified as the size budget measures, its imports resolved from bench/. */
+const bundle = (source) => bundleFrom(source, new URL(".", import.meta.url).pathname);
 
 async function bundleSizes() {
-  const ours = await bundle(`export { getToken } from "../js/web.js";`);
-  const wasm = await readFile(new URL("pkg/sehatmu_auth_bg.wasm", ROOT));
+  const { wasm, js: ours } = await webEntry();
   const alternative = await bundle(`
     import * as oauth from "oauth4webapi";
     export async function getToken(clientId, clientSecret, baseUrl) {

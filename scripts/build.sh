@@ -19,7 +19,7 @@ wasm-bindgen --target web --no-typescript --out-dir "$glue/web" "$wasm"
 # Both glues load sehatmu_auth_bg.wasm from their own folder, and wasm-bindgen writes the same
 # module for both: one optimised copy serves the two.
 cmp -s "$glue/node/sehatmu_auth_bg.wasm" "$glue/web/sehatmu_auth_bg.wasm"
-node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers \
+node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features \
   "$glue/web/sehatmu_auth_bg.wasm" -o pkg/sehatmu_auth_bg.wasm
 cp "$glue/node/sehatmu_auth.js" pkg/sehatmu_auth.cjs
 cp "$glue/web/sehatmu_auth.js" pkg/sehatmu_auth.js

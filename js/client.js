@@ -380,4 +380,4 @@ function connect(wasm) {
   return { getToken, TokenClient };
 }
 
-export { connect, isSehatmuError };
+export { BRAND, connect, isSehatmuError };

@@ -1,12 +1,12 @@
 // The entry for browsers, bundlers and other runtimes with `fetch`: an ES module that
 // compiles the .wasm inside the first call (or in `init()`, for those who want to preload).
 import initWasm, * as wasm from "../pkg/sehatmu_auth.js";
-import { connect, isSehatmuError } from "./client.js";
+import { BRAND, connect, isSehatmuError } from "./client.js";
 
 export { isSehatmuError };
 
-const BRAND = Symbol.for("sehatmu-auth.SehatmuError");
-const loaded = connect(wasm);
+/** `getToken` and `TokenClient` over the module, which they need loaded before they run. */
+const api = connect(wasm);
 
 /** @type {Promise<void> | undefined} */
 let ready;
@@ -42,7 +42,7 @@ export function init(wasm) {
 /** @type {import("./index.d.ts").getToken} */
 export async function getToken(clientId, clientSecret, options) {
   await init();
-  return loaded.getToken(clientId, clientSecret, options);
+  return api.getToken(clientId, clientSecret, options);
 }
 
 /**
@@ -51,12 +51,12 @@ export async function getToken(clientId, clientSecret, options) {
  * `invalid_argument` for a bad option).
  */
 export class TokenClient {
-  /** @type {Promise<InstanceType<typeof loaded.TokenClient>>} */
+  /** @type {Promise<InstanceType<typeof api.TokenClient>>} */
   #client;
 
   /** @param {import("./index.d.ts").TokenClientOptions} options */
   constructor(options) {
-    this.#client = init().then(() => new loaded.TokenClient(options));
+    this.#client = init().then(() => new api.TokenClient(options));
     this.#client.catch(() => {}); // each method call rejects with the reason instead
   }
 

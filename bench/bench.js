@@ -16,7 +16,7 @@ import { DEMO_CLIENTS, startMockServer } from "../mock/server.js";
 import { bundle as bundleFrom, webEntry } from "../scripts/size.mjs";
 
 const ROOT = new URL("../", import.meta.url);
-const glue = createRequire(import.meta.url)("../pkg/sehatmu_auth.cjs");
+const glue = createRequire(import.meta.url)("../pkg/server/sehatmu_auth.cjs");
 const RFC = DEMO_CLIENTS.find((c) => c.shape === "rfc6749");
 const SEQUENTIAL = Number(process.env.BENCH_CALLS ?? 2000);
 const MEMORY_CALLS = Number(process.env.BENCH_MEMORY_CALLS ?? 100_000);

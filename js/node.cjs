@@ -1,6 +1,6 @@
 "use strict";
-// The Node entry (CommonJS; node.mjs re-exports it for `import`): the .wasm loads
-// synchronously on `require`, so no call ever waits for an init.
+// The Node entry (CommonJS; node.mjs re-exports it for `import`): the .wasm's own exports, the
+// module compiled synchronously on `require`, so no call ever waits for an init.
 // V8 11 and older (Node 18 and 20) abort the process ("Fatal error … unreachable code", in
 // Deoptimizer::DoComputeBuiltinContinuation) when they deoptimise a function while a call it
 // inlined to a wasm export that returns a JS value (an externref) is running; every export of
@@ -11,12 +11,10 @@ if (Number.parseInt(process.versions.v8, 10) < 12) {
   require("node:v8").setFlagsFromString("--no-turbo-inline-js-wasm-calls");
 }
 
-const wasm = require("../pkg/sehatmu_auth.cjs");
-const { connect, isSehatmuError } = require("../pkg/client.cjs");
+const { getToken, TokenClient } = require("../pkg/server/sehatmu_auth.cjs");
+const { isSehatmuError } = require("../pkg/errors.cjs");
 
-const { getToken, TokenClient } = connect(wasm);
-
-/** @type {import("./index.d.ts").init} */
+/** @type {import("../pkg/index.d.ts").init} */
 function init() {
   return Promise.resolve();
 }

@@ -1,4 +1,4 @@
-import type { SharedTokenStore } from "./index.js";
+import type { SharedTokenStore } from "../pkg/index.js";
 
 /** The part of a `redis` (node-redis v4+) client the store uses. */
 export interface NodeRedisClientLike {

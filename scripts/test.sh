@@ -12,8 +12,10 @@ step "format and lints (host and wasm32)"
 cargo fmt --check
 cargo fmt --check --manifest-path fuzz/Cargo.toml
 cargo clippy --quiet --all-targets -- -D warnings
-# The .wasm's own panic handler and allocator (no `std`), then the tests, which link `std`.
+# The .wasm's own panic handler and allocator (no `std`), for servers and for browsers (no
+# token stores), then the tests, which link `std`.
 cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 cargo clippy --quiet --all-targets --target wasm32-unknown-unknown --features std -- -D warnings
 
 step "native core tests"
@@ -37,11 +39,11 @@ fi
 grep -E '^Done [0-9]+ runs' target/fuzz.log
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-step "wasm facade tests in Node"
+step "wasm bindings tests in Node (the server build)"
 cargo test --target wasm32-unknown-unknown --features std --tests
-step "wasm facade tests in headless Chromium"
+step "wasm bindings tests in headless Chromium (the browser build, without token stores)"
 WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver \
-  cargo test --target wasm32-unknown-unknown --features std --tests
+  cargo test --target wasm32-unknown-unknown --no-default-features --features std --tests
 
 step "build and pack, within the size budget"
 bash scripts/build.sh

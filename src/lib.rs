@@ -1,10 +1,10 @@
 //! `sehatmu-auth`: SehatMu API tokens (OAuth 2 client credentials) for JavaScript.
 //!
-//! [`core`] is the protocol in plain Rust: it builds the token request and judges the answer,
-//! with no I/O and no clock, so every rule is tested natively. `wasm` (built only for
-//! `wasm32`) is the thin, synchronous `#[wasm_bindgen]` facade: it converts values, calls the
-//! core and turns core errors into `SehatmuError` objects. The `fetch`, the timers and the
-//! store calls are done by the package's JavaScript (`js/client.js`).
+//! [`core`] is the protocol in plain Rust: it builds the token request, judges the answer and
+//! makes every decision of a `TokenClient`, with no I/O and no clock, so every rule is tested
+//! natively. `wasm` (built only for `wasm32`) is the `#[wasm_bindgen]` API that the `.wasm`
+//! exports: `getToken` and `TokenClient`, whose promises are Rust futures over the platform's
+//! `fetch`, timers and the caller's store. The package's JavaScript only loads the module.
 
 // Without `std` on wasm32 (why: `wasm::runtime`); the `std` feature brings it back for tests.
 #![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
@@ -22,4 +22,4 @@ pub mod core;
 mod wasm;
 
 #[cfg(target_arch = "wasm32")]
-pub use wasm::{Call, Failure, Policy};
+pub use wasm::{get_token, TokenClient};

@@ -1,15 +1,17 @@
-//! The wasm bindings, run by wasm-bindgen-test in Node and in headless Chromium: what `Call`
-//! asks `fetch` to send, how it judges an answer or an exchange's failure into an
-//! `AccessToken` or a `SehatmuError`, and how `Policy` caches and holds back after a credential
-//! failure. The I/O around them (js/client.js) is tested from the packed package in
-//! tests/node/ and tests/runtimes/.
+//! The wasm bindings, run by wasm-bindgen-test in Node and in headless Chromium: `getToken`
+//! and `TokenClient` as the `.wasm` exports them, over a `fetch` that answers with canned
+//! `Response`s (the `fetch` option), so that no server is needed: what they send, how they
+//! judge each answer or failure into an `AccessToken` or a `SehatmuError`, and how the client
+//! caches and holds back. The packed package against real servers is tested in tests/node/ and
+//! tests/runtimes/.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Reflect, JSON};
+use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use sehatmu_auth::{Call, Failure, Policy};
+use sehatmu_auth::{get_token, TokenClient};
 
 const BASE: &str = "https://sehatmu.example";
 const SECRET: &str = "wasm-test-secret";
@@ -26,29 +28,55 @@ fn text(value: &JsValue, path: &str) -> Option<String> {
     get(value, path).as_string()
 }
 
-fn options(json: &str) -> JsValue {
-    JSON::parse(json).expect("test options are JSON")
+#[wasm_bindgen(inline_js = r#"
+export function cannedFetch(answers, calls) {
+  return (input, init) => {
+    calls.push({ input: String(input), init });
+    const answer = answers.shift();
+    if (answer === "throw") throw new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } });
+    if (answer === "hang") {
+      return new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(init.signal.reason)));
+    }
+    const [status, body, headers] = answer;
+    return Promise.resolve(new Response(body, { status, headers }));
+  };
+}
+export function abortLater(options, ms, reason) {
+  const controller = new AbortController();
+  options.signal = controller.signal;
+  setTimeout(() => controller.abort(reason), ms);
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = cannedFetch)]
+    fn canned_fetch_js(answers: &JsValue, calls: &Array) -> Function;
+    #[wasm_bindgen(js_name = abortLater)]
+    fn abort_later(options: &JsValue, ms: u32, reason: &str);
 }
 
-fn call() -> Call {
-    let options = options(&format!(r#"{{"baseUrl": "{BASE}"}}"#));
-    Call::new("id".into(), SECRET.into(), options).expect("good arguments")
+/// A `fetch` that records each call in `calls` and answers each with the next of `answers`:
+/// `[status, body, headers]`, `"throw"` (it throws) or `"hang"` (it never answers, until its
+/// signal aborts).
+fn canned_fetch(answers: &str) -> (Function, Array) {
+    let calls = Array::new();
+    let answers = JSON::parse(answers).expect("JSON");
+    (canned_fetch_js(&answers, &calls), calls)
 }
 
-fn answer(
-    call: &Call,
-    status: u16,
-    retry_after: Option<&str>,
-    body: &str,
-) -> Result<JsValue, JsValue> {
-    call.answer(
-        status,
-        retry_after.map(Into::into),
-        None,
-        1_000.0,
-        body.into(),
-        false,
-    )
+fn options(fetch: &Function, json: &str) -> JsValue {
+    let options = JSON::parse(json).expect("test options are JSON");
+    Reflect::set(&options, &"fetch".into(), fetch).expect("an object");
+    options
+}
+
+async fn settled(promise: Promise) -> Result<JsValue, JsValue> {
+    JsFuture::from(promise).await
+}
+
+async fn token_from(answers: &str, json: &str) -> (Result<JsValue, JsValue>, Array) {
+    let (fetch, calls) = canned_fetch(answers);
+    let result = get_token("id".into(), SECRET.into(), Some(options(&fetch, json))).await;
+    (result, calls)
 }
 
 fn assert_error(error: &JsValue, code: &str) {
@@ -57,35 +85,37 @@ fn assert_error(error: &JsValue, code: &str) {
     assert_eq!(text(error, "code").as_deref(), Some(code));
     let message = text(error, "message").unwrap_or_default();
     assert!(!message.contains(SECRET), "{message}");
+    let json = JSON::stringify(error).ok().and_then(|j| j.as_string());
+    assert!(!json.unwrap_or_default().contains(SECRET));
 }
 
+const BASE_OPTIONS: &str = r#"{"baseUrl": "https://sehatmu.example"}"#;
+
 #[wasm_bindgen_test]
-fn the_request_is_the_documented_one() {
-    let request = call().request();
+async fn the_request_is_the_documented_one_and_the_token_normalised() {
+    let answers = format!(
+        r#"[[200, {}, {{}}]]"#,
+        JSON::stringify(&FAR.into()).unwrap().as_string().unwrap()
+    );
+    let (result, calls) = token_from(&answers, BASE_OPTIONS).await;
+    let token = result.expect("a token");
+    assert_eq!(calls.length(), 1);
+    let call = calls.get(0);
     assert_eq!(
-        text(&request, "url").as_deref(),
+        text(&call, "input").as_deref(),
         Some("https://sehatmu.example/oauth/token?grant_type=client_credentials")
     );
-    assert_eq!(text(&request, "init.method").as_deref(), Some("POST"));
-    assert_eq!(text(&request, "init.redirect").as_deref(), Some("manual"));
-    assert_eq!(text(&request, "init.credentials").as_deref(), Some("omit"));
+    assert_eq!(text(&call, "init.method").as_deref(), Some("POST"));
+    assert_eq!(text(&call, "init.redirect").as_deref(), Some("manual"));
+    assert_eq!(text(&call, "init.credentials").as_deref(), Some("omit"));
     assert_eq!(
-        text(&request, "init.headers.Content-Type").as_deref(),
+        text(&call, "init.headers.Content-Type").as_deref(),
         Some("application/x-www-form-urlencoded")
     );
     assert_eq!(
-        text(&request, "init.body").as_deref(),
+        text(&call, "init.body").as_deref(),
         Some("client_id=id&client_secret=wasm-test-secret&grant_type=client_credentials")
     );
-    assert_eq!(get(&request, "timeoutMs").as_f64(), Some(30_000.0));
-    assert!(get(&request, "signal").is_undefined());
-    assert_eq!(get(&request, "maxBodyBytes").as_f64(), Some(1_048_576.0));
-}
-
-#[wasm_bindgen_test]
-fn a_token_is_normalised() {
-    let judged = answer(&call(), 200, None, FAR).expect("a token");
-    let token = get(&judged, "token");
     assert_eq!(text(&token, "accessToken").as_deref(), Some("abc"));
     assert_eq!(text(&token, "tokenType").as_deref(), Some("Bearer"));
     assert_eq!(
@@ -93,112 +123,162 @@ fn a_token_is_normalised() {
         Some(32_472_144_000_000.0)
     );
     assert_eq!(text(&token, "raw.accessToken").as_deref(), Some("abc"));
-    assert!(get(&judged, "lifetimeMs").as_f64().unwrap_or(0.0) > 0.0);
+    let plain = Object::get_prototype_of(&Object::new());
+    assert_eq!(Object::get_prototype_of(&token), plain);
 }
 
 #[wasm_bindgen_test]
-fn bad_arguments_throw_invalid_argument() {
-    let error = Call::new("".into(), SECRET.into(), JsValue::UNDEFINED)
-        .err()
-        .expect("an empty clientId");
-    assert_error(&error, "invalid_argument");
-    assert_eq!(text(&error, "field").as_deref(), Some("clientId"));
-    let error = Call::new(
-        "id".into(),
-        SECRET.into(),
-        options(r#"{"baseUrl": "http://example.com"}"#),
-    )
-    .err()
-    .expect("plain http to a remote host");
-    assert_eq!(text(&error, "field").as_deref(), Some("baseUrl"));
+async fn bad_arguments_reject_with_invalid_argument_before_any_fetch() {
+    let (fetch, calls) = canned_fetch("[]");
+    for (id, json, field) in [
+        ("", BASE_OPTIONS, "clientId"),
+        ("id", r#"{"baseUrl": "http://example.com"}"#, "baseUrl"),
+        ("id", r#"{"timeoutMs": -1}"#, "timeoutMs"),
+        ("id", r#"{"signal": {}}"#, "signal"),
+        ("id", r#"{"fetch": 1}"#, "fetch"),
+    ] {
+        let options = JSON::parse(json).expect("JSON");
+        if field != "fetch" {
+            Reflect::set(&options, &"fetch".into(), &fetch).expect("an object");
+        }
+        let error = get_token(id.into(), SECRET.into(), Some(options))
+            .await
+            .unwrap_err();
+        assert_error(&error, "invalid_argument");
+        assert_eq!(text(&error, "field").as_deref(), Some(field));
+    }
     let lone_surrogate = JSON::parse(r#""id\ud800""#).expect("a JSON string");
-    let error = Call::new(lone_surrogate, SECRET.into(), JsValue::UNDEFINED)
-        .err()
-        .expect("an unpaired surrogate");
+    let error = get_token(lone_surrogate, SECRET.into(), None)
+        .await
+        .unwrap_err();
     assert_eq!(text(&error, "field").as_deref(), Some("clientId"));
-    let replacement = JSON::parse(r#""id\ufffd""#).expect("a JSON string");
-    assert!(Call::new(replacement, SECRET.into(), JsValue::UNDEFINED).is_ok());
+    assert_eq!(calls.length(), 0);
 }
 
 #[wasm_bindgen_test]
-fn a_401_operation_outcome_is_invalid_credentials() {
-    let body = r#"{"resourceType": "OperationOutcome", "issue": [{"severity": "error",
-        "code": "invalid", "details": {"text": "Client not able to be authenticated"}}]}"#;
-    let error = answer(&call(), 401, None, body).unwrap_err();
+async fn answers_become_their_errors() {
+    let outcome = r#"{"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid", "details": {"text": "Client not able to be authenticated"}}]}"#;
+    let quoted = JSON::stringify(&outcome.into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let (result, _) = token_from(&format!("[[401, {quoted}, {{}}]]"), BASE_OPTIONS).await;
+    let error = result.unwrap_err();
     assert_error(&error, "invalid_credentials");
     assert_eq!(get(&error, "status").as_f64(), Some(401.0));
     assert_eq!(
         text(&error, "issues.0.details.text").as_deref(),
         Some("Client not able to be authenticated")
     );
-}
 
-#[wasm_bindgen_test]
-fn a_503_with_retry_after_is_server_error() {
-    let error = answer(&call(), 503, Some("2"), "Gateway Timeout").unwrap_err();
+    let (result, _) = token_from(
+        r#"[[503, "Gateway Timeout", {"retry-after": "2"}]]"#,
+        BASE_OPTIONS,
+    )
+    .await;
+    let error = result.unwrap_err();
     assert_error(&error, "server_error");
     assert_eq!(get(&error, "retryAfterMs").as_f64(), Some(2_000.0));
     assert_eq!(text(&error, "body").as_deref(), Some("Gateway Timeout"));
+
+    // A body with no Content-Length is read from its stream, and never past 1 MiB.
+    let big = format!(r#"[[200, "{}", {{}}]]"#, "x".repeat(1_100_000));
+    let (result, _) = token_from(&big, BASE_OPTIONS).await;
+    let error = result.unwrap_err();
+    assert_error(&error, "invalid_response");
+    assert!(text(&error, "message")
+        .unwrap_or_default()
+        .contains("1 MiB"));
 }
 
 #[wasm_bindgen_test]
-fn failures_carry_their_cause() {
-    let call = call();
-    let platform: JsValue = js_sys::Error::new("Failed to fetch").into();
-    let error = call.failure(Failure::Network, platform.clone());
+async fn no_answer_is_network_error_timeout_or_aborted_with_its_cause() {
+    let (result, _) = token_from(r#"["throw"]"#, BASE_OPTIONS).await;
+    let error = result.unwrap_err();
     assert_error(&error, "network_error");
-    assert_eq!(get(&error, "cause"), platform);
+    assert_eq!(
+        text(&error, "cause.cause.code").as_deref(),
+        Some("ECONNREFUSED")
+    );
     assert!(text(&error, "message")
         .unwrap_or_default()
-        .contains("Failed to fetch"));
-    let error = call.failure(Failure::Timeout, JsValue::UNDEFINED);
+        .contains("fetch failed"));
+
+    let (result, _) = token_from(r#"["hang"]"#, r#"{"timeoutMs": 20}"#).await;
+    let error = result.unwrap_err();
     assert_error(&error, "timeout");
-    assert_eq!(get(&error, "timeoutMs").as_f64(), Some(30_000.0));
-    let error = call.failure(Failure::Aborted, "stop".into());
+    assert_eq!(get(&error, "timeoutMs").as_f64(), Some(20.0));
+
+    let (fetch, _) = canned_fetch(r#"["hang"]"#);
+    let options = options(&fetch, "{}");
+    abort_later(&options, 20, "stop");
+    let error = get_token("id".into(), SECRET.into(), Some(options))
+        .await
+        .unwrap_err();
     assert_error(&error, "aborted");
     assert_eq!(text(&error, "cause").as_deref(), Some("stop"));
 }
 
-fn policy() -> Policy {
-    let options = options(&format!(
-        r#"{{"clientId": "id", "clientSecret": "{SECRET}", "baseUrl": "{BASE}"}}"#
-    ));
-    Policy::new(options).expect("good options")
+fn client(fetch: &Function, extra: &str) -> TokenClient {
+    let json =
+        format!(r#"{{"clientId": "id", "clientSecret": "{SECRET}", "baseUrl": "{BASE}"{extra}}}"#);
+    TokenClient::new(options(fetch, &json)).expect("good options")
 }
 
 #[wasm_bindgen_test]
-fn policy_caches_until_the_skew() {
-    let mut policy = policy();
-    assert_eq!(policy.cached(0.0, false).ok(), Some(false));
-    policy.store_until(3_600_000.0);
-    assert_eq!(policy.cached(1_000.0, false).ok(), Some(true));
-    assert_eq!(policy.cached(1_000.0, true).ok(), Some(false));
-    assert_eq!(policy.cached(3_550_000.0, false).ok(), Some(false));
-    let settings = policy.settings();
-    assert_eq!(
-        text(&settings, "key").as_deref(),
-        Some("sehatmu-auth:https://sehatmu.example/oauth/token?grant_type=client_credentials:id")
+async fn a_client_caches_shares_one_request_and_holds_back_after_a_401() {
+    let far = JSON::stringify(&FAR.into()).unwrap().as_string().unwrap();
+    let (fetch, calls) = canned_fetch(&format!("[[200, {far}, {{}}]]"));
+    let tokens = client(&fetch, "");
+    let shared = [tokens.get_token(None), tokens.get_token(None)];
+    for promise in shared {
+        assert_eq!(
+            text(&settled(promise).await.expect("a token"), "accessToken").as_deref(),
+            Some("abc")
+        );
+    }
+    let header = settled(tokens.authorization_header())
+        .await
+        .expect("a header");
+    assert_eq!(header.as_string().as_deref(), Some("Bearer abc"));
+    assert_eq!(calls.length(), 1);
+    assert_eq!(tokens.base_url(), BASE);
+
+    let (fetch, calls) = canned_fetch(r#"[[401, "no", {}]]"#);
+    let tokens = client(&fetch, r#", "retries": 0"#);
+    assert_error(
+        &settled(tokens.get_token(None)).await.unwrap_err(),
+        "invalid_credentials",
     );
-    assert!(!text(&settings, "key").unwrap_or_default().contains(SECRET));
+    let force = JSON::parse(r#"{"forceRefresh": true}"#).expect("JSON");
+    let error = settled(tokens.get_token(Some(force))).await.unwrap_err();
+    assert_error(&error, "rate_limited");
+    assert!(get(&error, "status").is_undefined());
+    assert!(get(&error, "retryAfterMs")
+        .as_f64()
+        .is_some_and(|ms| ms > 59_000.0));
+    assert_eq!(calls.length(), 1);
 }
 
 #[wasm_bindgen_test]
-fn policy_holds_back_after_invalid_credentials() {
-    let mut policy = policy();
-    assert_eq!(policy.fail("invalid_credentials", None, 0.0, 1, 0.5), None);
-    let error = policy.cached(1_000.0, true).unwrap_err();
-    assert_error(&error, "rate_limited");
-    assert_eq!(get(&error, "retryAfterMs").as_f64(), Some(59_000.0));
-    assert!(get(&error, "status").is_undefined());
-    assert_eq!(policy.cached(60_000.0, false).ok(), Some(false));
-    // A transient failure is retried after a backoff; a bad option is refused at once.
-    assert!(policy
-        .fail("server_error", None, 60_000.0, 1, 0.5)
-        .is_some());
-    let error = Policy::new(options(
-        r#"{"clientId": "id", "clientSecret": "s", "retries": 11}"#,
-    ))
-    .err()
-    .expect("too many retries");
-    assert_eq!(text(&error, "field").as_deref(), Some("retries"));
+async fn a_client_checks_its_options_and_each_calls_with_the_same_rules() {
+    let (fetch, _) = canned_fetch("[]");
+    for (extra, field) in [
+        (r#", "retries": 11"#, "retries"),
+        (r#", "refreshSkewMs": -1"#, "refreshSkewMs"),
+        (r#", "store": {}"#, "store"),
+        (r#", "signal": {}"#, "signal"),
+    ] {
+        let json = format!(r#"{{"clientId": "id", "clientSecret": "s"{extra}}}"#);
+        let error = TokenClient::new(options(&fetch, &json)).err().expect(field);
+        assert_error(&error, "invalid_argument");
+        assert_eq!(text(&error, "field").as_deref(), Some(field));
+    }
+    let tokens = client(&fetch, "");
+    let bad_signal = JSON::parse(r#"{"signal": {}}"#).expect("JSON");
+    let error = settled(tokens.get_token(Some(bad_signal)))
+        .await
+        .unwrap_err();
+    assert_error(&error, "invalid_argument");
+    assert_eq!(text(&error, "field").as_deref(), Some("signal"));
 }

@@ -45,23 +45,6 @@ impl ErrorCode {
             Self::InvalidResponse => "invalid_response",
         }
     }
-
-    /// The code that JavaScript names `code`: `None` for any other string.
-    pub fn from_name(name: &str) -> Option<Self> {
-        [
-            Self::InvalidArgument,
-            Self::InvalidCredentials,
-            Self::RateLimited,
-            Self::RequestRejected,
-            Self::ServerError,
-            Self::NetworkError,
-            Self::Timeout,
-            Self::Aborted,
-            Self::InvalidResponse,
-        ]
-        .into_iter()
-        .find(|code| code.as_str() == name)
-    }
 }
 
 /// One entry of a FHIR `OperationOutcome.issue`, its strings as sent (redacted).
@@ -213,11 +196,6 @@ mod tests {
             "invalid_credentials"
         );
         assert_eq!(ErrorCode::InvalidResponse.as_str(), "invalid_response");
-        assert_eq!(
-            ErrorCode::from_name("rate_limited"),
-            Some(ErrorCode::RateLimited)
-        );
-        assert_eq!(ErrorCode::from_name("Timeout"), None);
     }
 
     #[test]

@@ -1,15 +1,30 @@
-//! The protocol core: pure Rust, no I/O, no clock, no `JsValue`.
+//! The protocol core: pure Rust, no I/O, no clock, no `JsValue`. Every decision of the package
+//! lives here, so each one is tested natively with canned inputs.
 //!
-//! [`build_request`] turns checked arguments into the exact token request, and [`interpret`]
-//! turns `(status, headers, body)` into a [`Token`] or an [`Error`] with its [`ErrorCode`].
-//! The wasm facade does the fetch in between; native tests feed canned responses.
+//! - [`build_request`] turns checked arguments into the exact token request;
+//!   [`read_body_whole`] and [`no_answer`] decide how an exchange reads its body and what it
+//!   failed of; [`interpret`] turns `(status, headers, body)` into a [`Token`] or an [`Error`]
+//!   with its [`ErrorCode`].
+//! - [`Cache`] is a `TokenClient`'s state (its token, the server's wait, the clock offset) and
+//!   its [`Plan`] for each call; [`Refresh`] is one refresh, as a state machine: the store, the
+//!   lock, the fetch, its retries ([`retry_delay_ms`]); [`client_settings`] checks the options.
+//! - [`fleet`](store_key)'s rules share one token between processes: store keys, the lock's
+//!   lifetime, polling, and [`LockWait`].
+//!
+//! The wasm facade (`src/wasm`) does the I/O in between: the `fetch`, the timers, the store
+//! calls; native tests feed canned responses.
 
 mod body;
 mod cache;
 mod error;
+mod exchange;
+mod fleet;
 mod form;
+mod options;
+mod refresh;
 mod request;
 mod response;
+mod retry;
 mod secret;
 mod text;
 mod time;
@@ -17,22 +32,26 @@ mod time;
 #[cfg(any(test, feature = "serde_json"))]
 pub use body::json;
 pub use body::{Loose, ResponseBody, FIELD_DEPTH};
-pub use cache::{
-    lock_ttl_ms, policy, poll_delay_ms, retry_delay_ms, store_key, Cache, Plan, BACKOFF_BASE_MS,
-    BACKOFF_CAP_MS, DEFAULT_REFRESH_SKEW_MS, DEFAULT_RETRIES, LOCK_SUFFIX, MAX_RETRIES,
-    STORE_TIMEOUT_MS, UNTIMED_TRY_MS, WAIT_SUFFIX,
-};
+pub use cache::{Cache, Plan};
 pub use error::{Error, ErrorCode, Issue};
+pub use exchange::{no_answer, read_body_whole};
+pub use fleet::{
+    lock_ttl_ms, poll_delay_ms, store_key, store_timeout_ms, LockWait, LOCK_SUFFIX,
+    MAX_LOCK_HOLDERS, STORE_TIMEOUT_MS, UNTIMED_TRY_MS, WAIT_SUFFIX,
+};
 pub use form::form_encode;
+pub use options::{client_settings, ClientSettings, DEFAULT_REFRESH_SKEW_MS};
+pub use refresh::{outcome_error, Event, Outcome, Refresh, RefreshSettings, Step, StoreKind};
 pub use request::{
     build_request, credential, is_loopback_host, timeout, token_url, FormBody, ParsedUrl,
     TokenRequest, BASE_URL_MUST, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS,
     REQUEST_HEADERS, TOKEN_PATH,
 };
 pub use response::{
-    interpret, ResponseMeta, Token, TokenClient, DEFAULT_RETRY_AFTER_MS, MAX_BODY_BYTES,
-    MAX_ERROR_BODY_BYTES,
+    decode_body, interpret, is_bearer_token, ClientField, ResponseMeta, Token,
+    DEFAULT_RETRY_AFTER_MS, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES,
 };
+pub use retry::{retry_delay_ms, BACKOFF_BASE_MS, BACKOFF_CAP_MS, DEFAULT_RETRIES, MAX_RETRIES};
 pub use secret::{ClientSecret, REDACTED};
 pub use text::{contains_ignore_ascii_case, decimal, one_line, replace_all, truncate_bytes};
 pub use time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};

@@ -86,6 +86,8 @@ impl fmt::Debug for FormBody {
 pub struct TokenRequest {
     /// `{base}/oauth/token?grant_type=client_credentials`: never holds a credential.
     pub url: String,
+    /// The length of `{base}` in `url`.
+    base_len: usize,
     /// `client_id`, `client_secret` and `grant_type`, form-encoded.
     pub body: FormBody,
 }
@@ -182,10 +184,19 @@ pub fn build_request(
         "&grant_type=client_credentials",
     ]
     .concat();
+    let base_len = url.len() - TOKEN_PATH.len() - GRANT_QUERY.len();
     Ok(TokenRequest {
         url,
+        base_len,
         body: FormBody(body),
     })
+}
+
+impl TokenRequest {
+    /// The base URL the request goes to, without a trailing slash: `https://host/path`.
+    pub fn base_url(&self) -> String {
+        self.url.get(..self.base_len).unwrap_or_default().into()
+    }
 }
 
 #[cfg(test)]
@@ -217,6 +228,9 @@ mod tests {
             token_url(Some(&base)).unwrap(),
             "https://api.example.id/sehat/oauth/token?grant_type=client_credentials"
         );
+        let secret = ClientSecret::new("s".into());
+        let request = build_request("id", &secret, Some(&base)).unwrap();
+        assert_eq!(request.base_url(), "https://api.example.id/sehat");
     }
 
     #[test]
@@ -296,6 +310,7 @@ mod tests {
             "client_id=0d8d.sehatmu.client&client_secret=p%40ss+w%3Drd%26x&grant_type=client_credentials"
         );
         assert!(!request.url.contains("p%40ss"));
+        assert_eq!(request.base_url(), DEFAULT_BASE_URL);
         let debug = format!("{request:?}");
         assert!(
             !debug.contains("p%40ss") && !debug.contains("p@ss"),

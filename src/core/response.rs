@@ -50,9 +50,22 @@ pub struct ResponseMeta<'a> {
     pub body_too_large: bool,
 }
 
-/// Where the token's `client` comes from.
+/// Whether `text` can be a bearer token: not empty, visible ASCII only. The one rule for a
+/// token from the server and a token read back from a store.
+pub fn is_bearer_token(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// A body's bytes as text, as `Response.text()` decodes them: UTF-8, a leading byte-order
+/// mark dropped, each invalid sequence replaced by U+FFFD.
+pub fn decode_body(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Where the token's `client` comes from: what `AccessToken.client` is made of.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenClient {
+pub enum ClientField {
     /// The body's own `client` object, to be passed on as sent.
     FromBody,
     /// Only a SATUSEHAT-style `developer.email`: `{ email }`.
@@ -79,7 +92,7 @@ pub struct Token {
     /// `userId`.
     pub user_id: Option<String>,
     /// The `client` to report.
-    pub client: TokenClient,
+    pub client: ClientField,
     /// Whether the body has a `user` object to pass on.
     pub has_user: bool,
 }
@@ -351,9 +364,9 @@ fn token(meta: &ResponseMeta, body: &ResponseBody) -> Result<Token, String> {
         &body.client,
         body.developer.as_ref().and_then(|d| d.get("email")),
     ) {
-        (Some(c), _) if c.is_object() => TokenClient::FromBody,
-        (_, Some(Loose::Str(email))) => TokenClient::DeveloperEmail(email.clone()),
-        _ => TokenClient::Absent,
+        (Some(c), _) if c.is_object() => ClientField::FromBody,
+        (_, Some(Loose::Str(email))) => ClientField::DeveloperEmail(email.clone()),
+        _ => ClientField::Absent,
     };
     Ok(Token {
         access_token,
@@ -370,9 +383,7 @@ fn token(meta: &ResponseMeta, body: &ResponseBody) -> Result<Token, String> {
 fn access_token(value: Option<&Loose>) -> Result<String, String> {
     match value {
         None => Err("it has no accessToken or access_token".to_owned()),
-        Some(Loose::Str(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic()) => {
-            Ok(s.clone())
-        }
+        Some(Loose::Str(s)) if is_bearer_token(s) => Ok(s.clone()),
         Some(Loose::Str(_)) => {
             Err("its token is empty or has characters a bearer token cannot have".to_owned())
         }

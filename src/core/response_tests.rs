@@ -53,7 +53,7 @@ fn normalises_the_documented_camel_case_body() {
         Some("3310fd56-10fb-4319-8044-9c0eb570a25f.sehatmu.client")
     );
     assert_eq!(t.user_id.as_deref(), Some("64eb3286e34e01fa5887d9b6"));
-    assert_eq!(t.client, TokenClient::FromBody);
+    assert_eq!(t.client, ClientField::FromBody);
     assert!(t.has_user);
 }
 
@@ -70,7 +70,7 @@ fn normalises_the_snake_case_satusehat_body() {
     assert_eq!(t.client_id.as_deref(), Some("cid"));
     assert_eq!(
         t.client,
-        TokenClient::DeveloperEmail("dev@example.com".into())
+        ClientField::DeveloperEmail("dev@example.com".into())
     );
     assert!(!t.has_user);
 }
@@ -85,7 +85,7 @@ fn counts_expires_in_from_receipt_without_issued_at() {
         let t = ok(body);
         assert_eq!(t.expires_at_ms, NOW + 3_600_000, "{body}");
         assert_eq!(t.lifetime_ms, 3_600_000);
-        assert_eq!(t.client, TokenClient::Absent);
+        assert_eq!(t.client, ClientField::Absent);
     }
 }
 

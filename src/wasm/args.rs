@@ -1,13 +1,50 @@
-//! Reading `getToken`'s JS arguments into checked core values, before any I/O.
+//! Reading the JS arguments of `getToken` and `TokenClient` into checked core values, before
+//! any I/O. One reader per option, shared by every export that takes it.
 
 use alloc::string::String;
-use wasm_bindgen::JsValue;
-use web_sys::Url;
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use web_sys::{AbortSignal, Url};
 
-use super::js::get;
+use super::platform::get;
 use crate::core::{
     build_request, credential, timeout, ClientSecret, Error, ParsedUrl, TokenRequest, BASE_URL_MUST,
 };
+
+#[wasm_bindgen(typescript_custom_section)]
+const REQUEST_OPTIONS: &str = r#"
+/** The options of every token request: {@link getToken}'s and a {@link TokenClient}'s. */
+export interface RequestOptions {
+  /**
+   * The API's base URL; the token URL is `${baseUrl}/oauth/token`. An absolute `https:` URL
+   * (plain `http:` only for `localhost`, `127.0.0.0/8` and `[::1]`), with no credentials,
+   * query or fragment. Default: the documented sandbox host `https://istanbul.muhammadiyah.or.id`.
+   */
+  baseUrl?: string;
+  /** Milliseconds for the whole exchange, body included; 0 turns the timeout off. Default 30000. */
+  timeoutMs?: number;
+  /**
+   * The `fetch` that sends the token requests (and `TokenClient.fetch`'s API calls): for
+   * proxies (undici's `EnvHttpProxyAgent`), instrumentation and tests. Default: the global
+   * `fetch`, looked up at each call. What it throws becomes `network_error` with it as `cause`.
+   */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** Options of {@link getToken}. */
+export interface GetTokenOptions extends RequestOptions {
+  /** The caller's abort: the promise rejects with `aborted`, the signal's reason as `cause`. */
+  signal?: AbortSignal | null;
+}
+
+/** Options of one {@link TokenClient.getToken} call. */
+export interface TokenCallOptions {
+  /** Fetch a new token even where the cached one is fresh (the server's wait still holds). */
+  forceRefresh?: boolean;
+  /** Ends this caller's wait with `aborted`; never the request that other callers share. */
+  signal?: AbortSignal | null;
+}
+"#;
 
 /// Checked arguments of one token request.
 #[derive(Clone)]
@@ -18,8 +55,8 @@ pub struct Args {
     pub request: TokenRequest,
     /// The timer to set, if any.
     pub timeout_ms: Option<f64>,
-    /// The caller's abort signal, if any.
-    pub signal: Option<JsValue>,
+    /// The caller's `fetch`, where one was given.
+    pub fetch: Option<Function>,
 }
 
 /// A string argument: `None` if it is not a string.
@@ -43,36 +80,82 @@ fn string(field: &'static str, value: &JsValue) -> Result<Option<String>, Error>
     Ok(Some(text))
 }
 
-/// An option's value; `Err` where reading it threw.
-fn option(options: &JsValue, name: &'static str) -> Result<JsValue, Error> {
+/// An option's value (`undefined` where `options` is `undefined` or `null`).
+///
+/// # Errors
+/// `invalid_argument` for `options` where it is not an object, and for `name` where reading
+/// it threw.
+pub fn option(options: &JsValue, name: &'static str) -> Result<JsValue, Error> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(JsValue::UNDEFINED);
+    }
+    if !options.is_object() {
+        return Err(Error::invalid_argument("options", "an object"));
+    }
     get(options, name).map_err(|_| Error::invalid_argument(name, "readable"))
 }
 
-fn base_url(value: &JsValue) -> Result<Option<Url>, Error> {
+fn base_url(value: &JsValue) -> Result<Option<ParsedUrl>, Error> {
     if value.is_undefined() {
         return Ok(None);
     }
     let text = string("baseUrl", value)?
         .ok_or_else(|| Error::invalid_argument("baseUrl", BASE_URL_MUST))?;
-    Url::new(&text)
-        .map(Some)
-        .map_err(|_| Error::invalid_argument("baseUrl", BASE_URL_MUST))
+    let url = Url::new(&text).map_err(|_| Error::invalid_argument("baseUrl", BASE_URL_MUST))?;
+    // The parts are read as properties, through the one `Reflect.get` binding the module
+    // has anyway: seven getter bindings would cost more of the `.wasm` and its glue.
+    let part = |name| {
+        get(&url, name)
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    Ok(Some(ParsedUrl {
+        href: part("href"),
+        protocol: part("protocol"),
+        hostname: part("hostname"),
+        username: part("username"),
+        password: part("password"),
+        search: part("search"),
+        hash: part("hash"),
+    }))
 }
 
-fn signal(value: &JsValue) -> Result<Option<JsValue>, Error> {
+/// The `signal` option: `None` for `undefined` or `null`.
+///
+/// # Errors
+/// `invalid_argument` for anything that is not an `AbortSignal`.
+pub fn signal(options: &JsValue) -> Result<Option<AbortSignal>, Error> {
+    let value = option(options, "signal")?;
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
     let looks_like_signal = value.is_object()
-        && get(value, "aborted").is_ok_and(|a| a.as_bool().is_some())
-        && get(value, "addEventListener").is_ok_and(|f| f.is_function());
+        && get(&value, "aborted").is_ok_and(|a| a.as_bool().is_some())
+        && get(&value, "addEventListener").is_ok_and(|f| f.is_function());
     if !looks_like_signal {
         return Err(Error::invalid_argument("signal", "an AbortSignal"));
     }
-    Ok(Some(value.clone()))
+    Ok(Some(value.unchecked_into()))
 }
 
-/// Reads and checks `getToken(clientId, clientSecret, options)`.
+/// The `fetch` option: `None` where absent.
+///
+/// # Errors
+/// `invalid_argument` for anything that is not a function.
+fn fetch(options: &JsValue) -> Result<Option<Function>, Error> {
+    let value = option(options, "fetch")?;
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    value
+        .dyn_into::<Function>()
+        .map(Some)
+        .map_err(|_| Error::invalid_argument("fetch", "a function like the global fetch"))
+}
+
+/// Reads and checks a token request: the credentials and the [`RequestOptions`] of `options`
+/// (`baseUrl`, `timeoutMs`, `fetch`), never its `signal`, which is each call's own.
 ///
 /// # Errors
 /// `invalid_argument`, naming the first argument or option at fault.
@@ -86,41 +169,15 @@ pub fn read(
         "clientSecret",
         string("clientSecret", client_secret)?,
     )?);
-    let (base, timeout_value, signal) = if options.is_undefined() || options.is_null() {
-        (None, None, None)
-    } else if options.is_object() {
-        let ms = option(options, "timeoutMs")?;
-        (
-            base_url(&option(options, "baseUrl")?)?,
-            (!ms.is_undefined()).then(|| ms.as_f64()),
-            signal(&option(options, "signal")?)?,
-        )
-    } else {
-        return Err(Error::invalid_argument("options", "an object"));
-    };
-    // The parts are read as properties, through the one `Reflect.get` binding the module
-    // has anyway: seven getter bindings would cost more of the `.wasm` and its glue.
-    let part = |url: &Url, name| {
-        get(url, name)
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default()
-    };
-    let parsed = base.map(|url| ParsedUrl {
-        href: part(&url, "href"),
-        protocol: part(&url, "protocol"),
-        hostname: part(&url, "hostname"),
-        username: part(&url, "username"),
-        password: part(&url, "password"),
-        search: part(&url, "search"),
-        hash: part(&url, "hash"),
-    });
-    let timeout_ms = timeout(timeout_value)?;
-    let request = build_request(&client_id, &secret, parsed.as_ref())?;
+    let timeout_value = option(options, "timeoutMs")?;
+    let base = base_url(&option(options, "baseUrl")?)?;
+    let timeout_ms = timeout((!timeout_value.is_undefined()).then(|| timeout_value.as_f64()))?;
+    let fetch = fetch(options)?;
+    let request = build_request(&client_id, &secret, base.as_ref())?;
     Ok(Args {
         secret,
         request,
         timeout_ms,
-        signal,
+        fetch,
     })
 }

@@ -1,14 +1,85 @@
-//! Core values to plain JS objects: the `AccessToken` and the `SehatmuError`.
+//! Core values to plain JS objects: the `AccessToken` and the `SehatmuError`, with their
+//! TypeScript declarations.
 
 use alloc::string::String;
 use js_sys::{Array, Object, Reflect, Symbol};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
-use super::js::{get, set};
-use crate::core::{Error, Issue, Token, TokenClient};
+use super::platform::{get, set};
+use crate::core::{ClientField, Error, Issue, Token};
 
-/// The brand that `isSehatmuError` checks: `Symbol.for`, so that every copy of the package
-/// in one process (a CJS and an ESM entry, two bundles) recognises the others' errors.
+#[wasm_bindgen(typescript_custom_section)]
+const ACCESS_TOKEN: &str = r#"
+/** The token, normalised from any success shape the endpoint documents. Plain and JSON-compatible. */
+export interface AccessToken {
+  /** The bearer token: never empty. A numeric token is its decimal string. */
+  accessToken: string;
+  /** Always `"Bearer"` (`"BearerToken"`, `"bearer"` and a missing type normalise to it). */
+  tokenType: "Bearer";
+  /** The expiry as an ISO 8601 UTC instant, as `Date.prototype.toISOString` writes it. */
+  accessTokenExpiresAt: string;
+  /** The same instant in ms since the Unix epoch. */
+  expiresAt: number;
+  /** `clientId` / `client_id`, where the server sent one. */
+  clientId?: string;
+  /** The body's `client` object as sent, or `{ email }` from a SATUSEHAT-style `developer.email`. */
+  client?: { name?: string; email?: string; [key: string]: unknown };
+  /** `userId`, where the server sent one. */
+  userId?: string;
+  /** The body's `user` object as sent. */
+  user?: { id?: string; email?: string; name?: string; [key: string]: unknown };
+  /** The success body exactly as parsed. */
+  raw: Record<string, unknown>;
+}
+"#;
+
+#[wasm_bindgen(typescript_custom_section)]
+const SEHATMU_ERROR: &str = r#"
+/** The `code` of every {@link SehatmuError}. */
+export type SehatmuErrorCode =
+  | "invalid_argument"
+  | "invalid_credentials"
+  | "rate_limited"
+  | "request_rejected"
+  | "server_error"
+  | "network_error"
+  | "timeout"
+  | "aborted"
+  | "invalid_response";
+
+/** One entry of a FHIR `OperationOutcome.issue`, its strings as the server sent them. */
+export interface OperationOutcomeIssue {
+  severity?: string;
+  code?: string;
+  details?: { text?: string };
+}
+
+/** Every failure: an `Error` named `"SehatmuError"` with a stable `code`. Never holds the secret. */
+export interface SehatmuError extends Error {
+  name: "SehatmuError";
+  code: SehatmuErrorCode;
+  /** `invalid_argument`: the argument or option at fault (`clientId`, `baseUrl`, …). */
+  field?: string;
+  /** The HTTP status, where there was a response (absent on a locally raised `rate_limited`). */
+  status?: number;
+  /** `rate_limited` (and `server_error` with `Retry-After`): ms to wait before trying again. */
+  retryAfterMs?: number;
+  /** The `OperationOutcome` issues of a 4xx. */
+  issues?: OperationOutcomeIssue[];
+  /** The OAuth 2 `error` code of a 4xx body, e.g. `"invalid_client"`. */
+  oauthError?: string;
+  /** `request_rejected`, `server_error`, `invalid_response`: the response text, at most 2 KiB. */
+  body?: string;
+  /** `timeout`: the `timeoutMs` that passed. */
+  timeoutMs?: number;
+  /** `network_error`: the platform's error; `aborted`: the signal's reason. */
+  cause?: unknown;
+}
+"#;
+
+/// The brand that `isSehatmuError` (`js/errors.js`) checks: `Symbol.for`, so that every copy
+/// of the package in one process (a CJS and an ESM entry, two bundles) recognises the others'
+/// errors.
 pub const ERROR_BRAND: &str = "sehatmu-auth.SehatmuError";
 
 /// The `AccessToken` object: plain, JSON-compatible, `raw` as parsed.
@@ -22,13 +93,13 @@ pub fn token(token: &Token, raw: &JsValue) -> JsValue {
         set(&out, "clientId", id.as_str());
     }
     match &token.client {
-        TokenClient::FromBody => set(&out, "client", get(raw, "client").unwrap_or_default()),
-        TokenClient::DeveloperEmail(email) => {
+        ClientField::FromBody => set(&out, "client", get(raw, "client").unwrap_or_default()),
+        ClientField::DeveloperEmail(email) => {
             let client = Object::new();
             set(&client, "email", email.as_str());
             set(&out, "client", client);
         }
-        TokenClient::Absent => {}
+        ClientField::Absent => {}
     }
     if let Some(id) = &token.user_id {
         set(&out, "userId", id.as_str());

@@ -1,20 +1,23 @@
-//! The JavaScript API: the only place with `#[wasm_bindgen]`.
-//!
-//! Everything here is synchronous and does no I/O: [`Call`] checks a token request's
-//! arguments and judges what came back, [`Policy`] makes a `TokenClient`'s decisions. The
-//! entries in `js/` do the `fetch`, the timers and the store calls in between, in a few
-//! lines of JavaScript: written in Rust, that async glue cost more than the rest of the
-//! `.wasm` together (see `bench/RESULTS.md`).
+//! The JavaScript API: the only place with `#[wasm_bindgen]`. Its exports are the package's:
+//! [`get_token`] (`getToken`) and [`TokenClient`], whose promises are Rust futures over the
+//! platform's `fetch`. Each function converts the JS values in, awaits the I/O, asks the core,
+//! and converts the result (or the error) out; the TypeScript declarations stand beside what
+//! they describe.
 
+mod api_fetch;
 mod args;
 mod body;
-mod call;
 mod convert;
 mod diagnostics;
-mod js;
-mod policy;
+mod exchange;
+mod get_token;
+mod platform;
 #[cfg(not(feature = "std"))]
 mod runtime;
+// Token stores are for servers: the browser build leaves them out (`no_store.rs`).
+#[cfg_attr(not(feature = "stores"), path = "no_store.rs")]
+mod store;
+mod token_client;
 
-pub use call::{Call, Failure};
-pub use policy::Policy;
+pub use get_token::get_token;
+pub use token_client::TokenClient;

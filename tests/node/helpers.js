@@ -43,7 +43,7 @@ export async function rejection(promise) {
 /** The path of the wasm-bindgen glue behind the Node entry. */
 export function gluePath() {
   const root = consumer ? join(consumer, "node_modules", "sehatmu-auth") : new URL("../..", import.meta.url).pathname;
-  return join(root, "pkg", "sehatmu_auth.cjs");
+  return join(root, "pkg", "server", "sehatmu_auth.cjs");
 }
 
 /** The path of the package's ESM entry, for child processes. */

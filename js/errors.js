@@ -1,0 +1,25 @@
+// `isSehatmuError`, shared by every entry, and the one SehatmuError the .wasm cannot make: the
+// one that says the .wasm could not be loaded. Every other SehatmuError is made by the module
+// (src/wasm/convert.rs), with the same brand.
+//
+// scripts/build.sh turns this file into pkg/errors.cjs for the CommonJS entry: keep it free of
+// imports, with the one `export` line at the end.
+
+/** The brand of src/wasm/convert.rs: `Symbol.for`, so that every copy of the package agrees. */
+const BRAND = Symbol.for("sehatmu-auth.SehatmuError");
+
+/** @type {import("../pkg/index.d.ts").isSehatmuError} */
+function isSehatmuError(value) {
+  return typeof value === "object" && value !== null && value[BRAND] === true;
+}
+
+/** A `network_error` SehatmuError for a .wasm that could not be loaded (`cause`: why). */
+function loadError(cause) {
+  const error = new Error(`Could not load the sehatmu-auth WebAssembly module: ${cause?.message ?? cause}`, { cause });
+  Object.defineProperty(error, "name", { value: "SehatmuError", writable: true, configurable: true });
+  Object.defineProperty(error, BRAND, { value: true, configurable: true });
+  error.code = "network_error";
+  return error;
+}
+
+export { isSehatmuError, loadError };

@@ -1,0 +1,42 @@
+// Shortens the names the .wasm imports and exports, and renames them to match in each glue
+// file: `node scripts/minify-names.mjs in.wasm out.wasm glue.js…`. wasm-bindgen names every
+// import after its binding plus a 16-digit hash, and both the .wasm and the glue spell each one
+// out: some 90 hashes that no compressor can shrink (measured: 2.1 KB of the gzipped .wasm).
+// binaryen's wasm-opt shortens them and prints the mapping, which this applies to the glue.
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+
+const [wasmIn, wasmOut, ...glues] = process.argv.slice(2);
+const printed = execFileSync(
+  new URL("../node_modules/.bin/wasm-opt", import.meta.url).pathname,
+  ["--minify-imports-and-exports-and-modules", "--strip-target-features", wasmIn, "-o", wasmOut],
+  { encoding: "utf8" },
+);
+/** @type {{ imports: [string, string, string][], exports: [string, string][] }} */
+const map = JSON.parse(printed);
+const escape = (text) => text.replace(/[$]/g, "\\$&");
+
+for (const glue of glues) {
+  let text = readFileSync(glue, "utf8");
+  const count = (pattern) => (text.match(pattern) ?? []).length;
+  for (const module of new Set(map.imports.map(([module]) => module))) {
+    const key = `${JSON.stringify(module)}: `;
+    if (!text.includes(key)) throw new Error(`${glue}: no import object for module ${module}`);
+    // binaryen gives every module the one name "a".
+    text = text.replaceAll(key, `"a": `);
+  }
+  for (const [, name, short] of map.imports) {
+    const pattern = new RegExp(`\\b${escape(name)}\\b`, "g");
+    if (count(pattern) !== 1) throw new Error(`${glue}: the import ${name} is not defined exactly once`);
+    text = text.replace(pattern, () => short);
+  }
+  for (const [name, short] of map.exports) {
+    text = text.replace(new RegExp(`\\bwasm\\.${escape(name)}\\b`, "g"), () => `wasm.${short}`);
+  }
+  // Every export the glue uses must now be a short name.
+  const shorts = new Set(map.exports.map(([, short]) => short));
+  for (const [, used] of text.matchAll(/\bwasm\.([A-Za-z_$][\w$]*)/g)) {
+    if (!shorts.has(used)) throw new Error(`${glue}: wasm.${used} is not an export of the minified module`);
+  }
+  writeFileSync(glue, text);
+}

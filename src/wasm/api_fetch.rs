@@ -1,0 +1,62 @@
+//! The API requests of `TokenClient.fetch`: the caller's request with the bearer token added,
+//! and whether it may be sent a second time after a 401.
+
+use alloc::string::String;
+use js_sys::{ArrayBuffer, Function, Object};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, Headers, Request, UrlSearchParams};
+
+use super::platform::{fetch, get, set};
+
+/// Whether `fetch(input, init)` can be sent again after a 401: no body, or one of the kinds
+/// that a second `fetch` reads afresh (string, `URLSearchParams`, `Blob`, `ArrayBuffer` and
+/// views of one). A `Request` with a body and a stream can't be.
+pub fn replayable(input: &JsValue, init: &JsValue) -> bool {
+    let request_body = get(input, "body").unwrap_or_default();
+    if input.is_instance_of::<Request>() && !request_body.is_null() {
+        return false;
+    }
+    let body = get(init, "body").unwrap_or_default();
+    body.is_undefined()
+        || body.is_null()
+        || body.is_string()
+        || body.is_instance_of::<UrlSearchParams>()
+        || body.is_instance_of::<Blob>()
+        || body.is_instance_of::<ArrayBuffer>()
+        || ArrayBuffer::is_view(&body)
+}
+
+/// `fetch(input, init)` (the caller's `fetch` where the client has one) with
+/// `Authorization: <header>` added to the headers it would send.
+pub async fn authorised_fetch(
+    custom: Option<&Function>,
+    input: &JsValue,
+    init: &JsValue,
+    header: &str,
+) -> Result<JsValue, JsValue> {
+    let given = get(init, "headers")?;
+    let given = if given.is_undefined() && input.is_instance_of::<Request>() {
+        get(input, "headers")?
+    } else {
+        given
+    };
+    let headers = if given.is_undefined() {
+        Headers::new()?
+    } else {
+        Headers::new_with_headers(given.unchecked_ref())?
+    };
+    headers.set("Authorization", header)?;
+    let with_token = Object::new();
+    if init.is_object() {
+        Object::assign(&with_token, init.unchecked_ref());
+    }
+    set(&with_token, "headers", headers);
+    JsFuture::from(fetch(custom, input, &with_token)?).await
+}
+
+/// `"Bearer <accessToken>"` of an `AccessToken`.
+pub fn bearer(token: &JsValue) -> String {
+    let token = get(token, "accessToken").ok().and_then(|t| t.as_string());
+    ["Bearer ", &token.unwrap_or_default()].concat()
+}

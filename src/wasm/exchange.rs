@@ -1,0 +1,271 @@
+//! One token request over the platform's `fetch`, under the caller's signal and a timeout that
+//! covers the whole exchange, body included, judged by the core. When it returns, its timer is
+//! cleared, its listener removed and its body's reader released.
+
+use alloc::{string::String, vec::Vec};
+
+use js_sys::{Function, Object, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    AbortController, AbortSignal, ReadableStream, ReadableStreamDefaultReader, Response,
+};
+
+use super::args::Args;
+use super::body::parse;
+use super::platform::{call_method, fetch, get, set, Timer};
+use crate::core::{
+    decode_body, interpret, no_answer, read_body_whole, Error, ErrorCode, ResponseMeta, Token,
+    MAX_BODY_BYTES, REQUEST_HEADERS,
+};
+
+/// A core error, with the JS value that caused it where there is one.
+pub struct Failure {
+    /// The core error.
+    pub error: Error,
+    /// `cause`: the platform's error, or the signal's reason.
+    pub cause: Option<JsValue>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self { error, cause: None }
+    }
+}
+
+/// A token as the core judged it, with the body as parsed and the moment it arrived.
+pub struct Fetched {
+    /// The normalised token.
+    pub token: Token,
+    /// The body exactly as parsed.
+    pub raw: JsValue,
+    /// The clock's reading when the response arrived.
+    pub received_at_ms: i64,
+}
+
+/// What came back, before it is judged.
+struct Answer {
+    response: Response,
+    received_at_ms: i64,
+    text: String,
+    body_too_large: bool,
+}
+
+/// The abort reason of the client's own timer: what tells a timeout from the caller's abort.
+const TIMED_OUT: &str = "sehatmu-auth: timeoutMs passed";
+
+/// `fetch`'s `init` for the token request, on `signal`.
+fn request_init(args: &Args, signal: &AbortSignal) -> JsValue {
+    let headers = Object::new();
+    for (name, value) in REQUEST_HEADERS {
+        set(&headers, name, value);
+    }
+    let init = Object::new();
+    set(&init, "method", "POST");
+    set(&init, "headers", headers);
+    set(&init, "body", args.request.body.expose());
+    set(&init, "signal", signal.clone());
+    // A 307/308 would re-send the body, secret included, to wherever it points.
+    set(&init, "redirect", "manual");
+    set(&init, "credentials", "omit");
+    init.into()
+}
+
+/// The platform's reason for a failed fetch: its message, and its own cause's (Node puts
+/// `ECONNREFUSED` there).
+fn network_detail(error: &JsValue) -> String {
+    let message = |v: &JsValue| get(v, "message").ok().and_then(|m| m.as_string());
+    let outer = message(error).unwrap_or_default();
+    let inner = get(error, "cause").ok().as_ref().and_then(message);
+    match inner {
+        Some(inner) if !inner.is_empty() => [&outer, " (", &inner, ")"].concat(),
+        _ => outer,
+    }
+}
+
+/// A header's value, `None` where absent.
+fn header(response: &Response, name: &str) -> Option<String> {
+    response.headers().get(name).ok().flatten()
+}
+
+/// The body as text, never held past [`MAX_BODY_BYTES`]: whole where its length is known to
+/// be within it (the core decides), else read from its stream chunk by chunk. The flag says
+/// the body was longer (and its rest was left unread).
+async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
+    let response_type = get(response, "type")?.as_string().unwrap_or_default();
+    let length = header(response, "content-length");
+    let encoding = header(response, "content-encoding");
+    if read_body_whole(&response_type, length.as_deref(), encoding.as_deref()) {
+        let text = JsFuture::from(response.text()?).await?;
+        return Ok((text.as_string().unwrap_or_default(), false));
+    }
+    let stream = get(response, "body")?;
+    if stream.is_null() || stream.is_undefined() {
+        return Ok((String::new(), false));
+    }
+    let reader: ReadableStreamDefaultReader = stream
+        .unchecked_into::<ReadableStream>()
+        .get_reader()
+        .unchecked_into();
+    let mut bytes = Vec::new();
+    let too_large = loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if get(&chunk, "done")?.is_truthy() {
+            break false;
+        }
+        let value: Uint8Array = get(&chunk, "value")?.unchecked_into();
+        if bytes.len() + value.length() as usize > MAX_BODY_BYTES {
+            break true;
+        }
+        // `to_vec`, not `copy_to`: that one asserts the lengths, which brings integer
+        // formatting into the .wasm for a panic message nobody reads.
+        bytes.extend_from_slice(&value.to_vec());
+    };
+    if too_large {
+        // Tells the stream (and the connection under it) that the rest is not wanted.
+        let _ = reader.cancel();
+    }
+    reader.release_lock();
+    Ok((decode_body(&bytes), too_large))
+}
+
+/// Sends the request and reads the whole answer; `now` stamps its arrival.
+async fn send(args: &Args, signal: &AbortSignal, now: &dyn Fn() -> i64) -> Result<Answer, JsValue> {
+    let init = request_init(args, signal);
+    let url = JsValue::from_str(&args.request.url);
+    let response: Response = JsFuture::from(fetch(args.fetch.as_ref(), &url, &init)?)
+        .await?
+        .unchecked_into();
+    let received_at_ms = now();
+    let (text, body_too_large) = read_body(&response).await?;
+    Ok(Answer {
+        response,
+        received_at_ms,
+        text,
+        body_too_large,
+    })
+}
+
+/// Whether `signal` has aborted.
+pub fn has_aborted(signal: &AbortSignal) -> bool {
+    signal.aborted()
+}
+
+/// `aborted`, with the signal's reason as `cause`.
+pub fn aborted(signal: &AbortSignal) -> Failure {
+    Failure {
+        error: Error::aborted(),
+        cause: Some(signal.reason()),
+    }
+}
+
+/// `listener` on `signal`'s `abort` for as long as this lives.
+pub struct OnAbort<'a> {
+    signal: &'a AbortSignal,
+    listener: Function,
+}
+
+impl<'a> OnAbort<'a> {
+    /// Adds `listener`.
+    ///
+    /// # Errors
+    /// What `addEventListener` threw.
+    pub fn listen(signal: &'a AbortSignal, listener: Function) -> Result<Self, JsValue> {
+        call_method(signal, "addEventListener", &[&"abort".into(), &listener])?;
+        Ok(Self { signal, listener })
+    }
+}
+
+impl Drop for OnAbort<'_> {
+    fn drop(&mut self) {
+        let _ = call_method(
+            self.signal,
+            "removeEventListener",
+            &[&"abort".into(), &self.listener],
+        );
+    }
+}
+
+/// Sends `args`' request and reads the answer, with the timeout and the caller's `signal`.
+///
+/// # Errors
+/// `aborted` (the signal's reason as `cause`), `timeout`, or `network_error` (the platform's
+/// error as `cause`).
+async fn exchange(
+    args: &Args,
+    signal: Option<&AbortSignal>,
+    now: &dyn Fn() -> i64,
+) -> Result<Answer, Failure> {
+    if let Some(signal) = signal.filter(|s| has_aborted(s)) {
+        return Err(aborted(signal));
+    }
+    let url = &args.request.url;
+    let network = |cause: JsValue| Failure {
+        error: Error::network(url, &network_detail(&cause)),
+        cause: Some(cause),
+    };
+    let controller = AbortController::new().map_err(network)?;
+    // `controller.abort` bound to the controller, for the timer (with its own reason) and the
+    // caller's signal: JS functions, so that no Rust closure is made per request.
+    let abort: Function = get(&controller, "abort").map_err(network)?.unchecked_into();
+    let timer = args.timeout_ms.map(|ms| {
+        let on_timeout: Function = abort.bind1(&controller, &TIMED_OUT.into()).unchecked_into();
+        Timer::start(&on_timeout, ms, &JsValue::UNDEFINED)
+    });
+    let forward = match signal {
+        Some(signal) => {
+            let on_abort: Function = abort
+                .bind1(&controller, &JsValue::UNDEFINED)
+                .unchecked_into();
+            Some(OnAbort::listen(signal, on_abort).map_err(network)?)
+        }
+        None => None,
+    };
+    let own_signal: AbortSignal = get(&controller, "signal")
+        .map_err(network)?
+        .unchecked_into();
+    let result = send(args, &own_signal, now).await;
+    drop(timer);
+    drop(forward);
+    if result.as_ref().is_ok_and(|answer| answer.body_too_large) {
+        let _ = abort.call0(&controller); // closes the connection under the rest of the body
+    }
+    result.map_err(|cause| {
+        let timed_out = own_signal.reason() == TIMED_OUT;
+        let caller_aborted = signal.is_some_and(has_aborted);
+        match (no_answer(timed_out, caller_aborted), signal) {
+            (ErrorCode::Timeout, _) => Error::timeout(args.timeout_ms.unwrap_or(0.0)).into(),
+            (ErrorCode::Aborted, Some(signal)) => aborted(signal),
+            _ => network(cause),
+        }
+    })
+}
+
+/// One token request with checked `args`, judged by the core; `now` is the clock that stamps
+/// the answer's arrival.
+///
+/// # Errors
+/// Every code but `invalid_argument`, with its JS `cause` where there is one.
+pub async fn fetch_token(
+    args: &Args,
+    signal: Option<&AbortSignal>,
+    now: &dyn Fn() -> i64,
+) -> Result<Fetched, Failure> {
+    let answer = exchange(args, signal, now).await?;
+    let (raw, fields) = parse(&answer.text);
+    let retry_after = header(&answer.response, "retry-after");
+    let date = header(&answer.response, "date");
+    let meta = ResponseMeta {
+        status: answer.response.status(),
+        retry_after: retry_after.as_deref(),
+        date: date.as_deref(),
+        received_at_ms: answer.received_at_ms,
+        body_too_large: answer.body_too_large,
+    };
+    let token = interpret(&meta, &answer.text, fields.as_ref(), &args.secret)?;
+    Ok(Fetched {
+        token,
+        raw,
+        received_at_ms: answer.received_at_ms,
+    })
+}

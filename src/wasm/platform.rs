@@ -1,0 +1,103 @@
+//! The JavaScript platform, as every runtime has it: the global `fetch`, the timers,
+//! property access and promises. The globals are bound directly, never through
+//! `window`, so one module runs in Node, Deno, Bun, workerd and browsers alike.
+
+use alloc::boxed::Box;
+use core::future::Future;
+use core::pin::Pin;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch(input, init)`, looked up when it is called.
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn global_fetch(input: &JsValue, init: &JsValue) -> Result<Promise, JsValue>;
+
+    /// The global `setTimeout(handler, ms, argument)`: its handle is a number in browsers and
+    /// an object in Node.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: f64, argument: &JsValue) -> JsValue;
+
+    /// The global `clearTimeout`.
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+
+}
+
+/// `target[key] = value` on an object this module made: that cannot fail.
+pub fn set(target: &Object, key: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());
+}
+
+/// `target[key]`, or `Err` where reading it threw (a getter or a proxy). `undefined` for a
+/// target that is not an object, without asking JS: `Reflect.get` would throw, and a thrown
+/// error costs tens of microseconds (it captures a stack).
+pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    if !target.is_object() && !target.is_function() {
+        return Ok(JsValue::UNDEFINED);
+    }
+    Reflect::get(target, &JsValue::from_str(key))
+}
+
+/// `target.method(...args)`: a store's `get`, a signal's
+/// `addEventListener`. `Err` where it is no function or throws.
+pub fn call_method(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+    let function: Function = get(target, method)?.dyn_into()?;
+    function.apply(target, &args.iter().copied().collect::<Array>())
+}
+
+/// `fetch(input, init)` with the caller's `fetch` where one was given, else the global one:
+/// its promise, or `Err` where calling it threw.
+pub fn fetch(
+    custom: Option<&Function>,
+    input: &JsValue,
+    init: &JsValue,
+) -> Result<Promise, JsValue> {
+    match custom {
+        // A custom fetch may answer with any value or thenable: `Promise.resolve` takes both.
+        Some(fetch) => Ok(Promise::resolve(&fetch.call2(
+            &JsValue::UNDEFINED,
+            input,
+            init,
+        )?)),
+        None => global_fetch(input, init),
+    }
+}
+
+/// A future as a JS `Promise`, through one boxed type: each distinct future type would
+/// otherwise get its own copy of the executor's glue in the `.wasm`.
+pub fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    let boxed: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
+    wasm_bindgen_futures::future_to_promise(boxed)
+}
+
+/// A timer that calls `handler(argument)` after `ms`; [`Timer::clear`] (or dropping it)
+/// cancels it. No Rust closure is made: the handler is a JS function (a promise's `resolve`,
+/// a bound `abort`).
+pub struct Timer(JsValue);
+
+impl Timer {
+    /// Starts the timer.
+    pub fn start(handler: &Function, ms: f64, argument: &JsValue) -> Self {
+        Self(set_timeout(handler, ms, argument))
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(&self.0);
+    }
+}
+
+/// A pause of `ms`.
+pub async fn sleep(ms: u64) {
+    let mut timer = None;
+    let done = Promise::new(&mut |resolve, _| {
+        timer = Some(Timer::start(&resolve, ms as f64, &JsValue::UNDEFINED));
+    });
+    let _ = JsFuture::from(done).await;
+    drop(timer);
+}

@@ -1,0 +1,401 @@
+//! `TokenClient`: the token that the rest of the SehatMu API needs, cached, refreshed before it
+//! expires, fetched once for any number of concurrent callers, retried after transient
+//! failures, and never requested while the server's wait after a failure runs. Every decision
+//! is the core's ([`Cache`] for each call, [`Refresh`] for each refresh); this file holds the
+//! JS state and does the I/O they ask for.
+
+use alloc::rc::Rc;
+use alloc::string::String;
+use core::cell::RefCell;
+
+use js_sys::{Array, Date, Function, Math, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::AbortSignal;
+
+use super::api_fetch::{authorised_fetch, bearer, replayable};
+use super::args::{self, Args};
+use super::convert;
+use super::exchange::{aborted, fetch_token, has_aborted, Failure, OnAbort};
+use super::platform::{get, promise, sleep};
+use super::store::Store;
+use crate::core::{
+    client_settings, outcome_error, Cache, ClientSettings, Error, Event, Outcome, Plan, Refresh,
+    RefreshSettings, Step,
+};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TOKEN_CLIENT_OPTIONS: &str = r#"
+/** Options of a {@link TokenClient}: a signal is each call's own, never the client's. */
+export interface TokenClientOptions extends RequestOptions {
+  clientId: string;
+  clientSecret: string;
+  /** A token with less than this left is refreshed. Default 60000. */
+  refreshSkewMs?: number;
+  /** Extra tries after `network_error`, `timeout` or `server_error` (never after a 4xx), 0 to 10. Default 2. */
+  retries?: number;
+  /** Default: in memory, per client. The key is derived from the base URL and the client id, never the secret. */
+  store?: TokenStore | SharedTokenStore;
+  /** The clock, ms since the epoch. Default `Date.now`. */
+  now?: () => number;
+}
+"#;
+
+/// What a client knows, changed only between awaits (never borrowed across one).
+#[derive(Default)]
+struct State {
+    cache: Cache,
+    /// The cached `AccessToken`, and a promise resolved with it: a warm `getToken()` returns
+    /// that one promise.
+    token: Option<(JsValue, Promise)>,
+    /// The one refresh that every concurrent caller awaits.
+    flight: Option<Promise>,
+}
+
+/// A client's options and state, shared by its promises.
+struct Client {
+    args: Args,
+    settings: ClientSettings,
+    store: Option<Store>,
+    clock: Option<Function>,
+    state: RefCell<State>,
+}
+
+impl Client {
+    /// The caller's clock (`now`), or `Date.now` where it has none or it fails.
+    fn now(&self) -> i64 {
+        let Some(clock) = &self.clock else {
+            return Date::now() as i64;
+        };
+        clock
+            .call0(&JsValue::UNDEFINED)
+            .ok()
+            .and_then(|v| v.as_f64())
+            .filter(|ms| ms.is_finite())
+            .map_or_else(|| Date::now() as i64, |ms| ms as i64)
+    }
+
+    /// The cached token, if there is one.
+    fn token(&self) -> Option<JsValue> {
+        self.state
+            .borrow()
+            .token
+            .as_ref()
+            .map(|(token, _)| token.clone())
+    }
+
+    /// `token` is the client's token now (the cache already says until when).
+    fn keep(&self, token: &JsValue) {
+        self.state.borrow_mut().token = Some((token.clone(), Promise::resolve(token)));
+    }
+
+    /// The one refresh that every concurrent caller awaits: the core's [`Refresh`] decides
+    /// each step, and this loop takes it.
+    async fn refresh(self: Rc<Self>, force: bool) -> Result<JsValue, JsValue> {
+        let settings = RefreshSettings {
+            refresh_skew_ms: self.settings.refresh_skew_ms,
+            retries: self.settings.retries,
+            store: self.store.as_ref().map(Store::kind),
+            lock_ttl_ms: self.store.as_ref().map_or(0, Store::lock_ttl_ms),
+        };
+        let mut refresh = Refresh::new(settings, force, self.now());
+        let current = self.token().as_ref().map(bearer);
+        // What the outcome will be made of: the last token fetched or read, the last failure.
+        let mut token = JsValue::UNDEFINED;
+        let mut failure = None;
+        let mut release = None;
+        let mut event = Event::Begin;
+        loop {
+            let now = self.now();
+            let step = refresh.next(
+                &mut self.state.borrow_mut().cache,
+                now,
+                event,
+                Math::random(),
+            );
+            let store = self.store.as_ref();
+            event = match (step, store) {
+                (Step::Fetch, _) => match fetch_token(&self.args, None, &|| self.now()).await {
+                    Ok(fetched) => {
+                        token = convert::token(&fetched.token, &fetched.raw);
+                        Event::Fetched {
+                            expires_at_ms: fetched.token.expires_at_ms,
+                            lifetime_ms: fetched.token.lifetime_ms,
+                            received_at_ms: fetched.received_at_ms,
+                        }
+                    }
+                    Err(failed) => {
+                        let event = Event::FetchFailed {
+                            code: failed.error.code,
+                            retry_after_ms: failed.error.retry_after_ms,
+                        };
+                        failure = Some(failed);
+                        event
+                    }
+                },
+                (Step::Sleep { ms }, _) => {
+                    sleep(ms).await;
+                    Event::Done
+                }
+                (Step::ReadStore, Some(store)) => {
+                    let (entry, event) = store.read_token(current.as_deref()).await;
+                    token = entry;
+                    event
+                }
+                (Step::ReadWait, Some(store)) => store.read_wait().await,
+                (Step::Lock { .. }, Some(store)) => {
+                    let (taken, event) = store.lock().await;
+                    release = taken;
+                    event
+                }
+                (Step::WriteToken { ttl_ms }, Some(store)) => {
+                    store.write_token(&token, ttl_ms).await;
+                    Event::Done
+                }
+                (
+                    Step::WriteWait {
+                        retry_at_ms,
+                        ttl_ms,
+                    },
+                    Some(store),
+                ) => {
+                    store.write_wait(retry_at_ms, ttl_ms).await;
+                    Event::Done
+                }
+                (Step::Release, Some(store)) => {
+                    store.release(release.take()).await;
+                    Event::Done
+                }
+                (Step::Finish(Outcome::Fetched | Outcome::Stored), _) => {
+                    self.keep(&token);
+                    return Ok(token);
+                }
+                (Step::Finish(outcome), _) => {
+                    return Err(match (outcome_error(outcome), failure) {
+                        (Some(error), _) => convert::error(&error, None),
+                        (None, Some(Failure { error, cause })) => {
+                            convert::error(&error, cause.as_ref())
+                        }
+                        // A failed fetch always left its failure.
+                        (None, None) => JsValue::UNDEFINED,
+                    });
+                }
+                // A store step with no store: the core asks none.
+                (_, None) => Event::StoreFailed,
+            };
+        }
+    }
+
+    /// The cached token's promise, or the shared refresh's, decided without awaiting anything:
+    /// a warm cache costs one call into the module.
+    fn token_or_flight(self: &Rc<Self>, force: bool) -> Result<Promise, Error> {
+        let now = self.now();
+        {
+            let state = self.state.borrow();
+            match state.cache.plan(now, force, self.settings.refresh_skew_ms) {
+                Plan::UseCached => {
+                    if let Some((_, resolved)) = &state.token {
+                        return Ok(resolved.clone());
+                    }
+                }
+                Plan::Blocked { retry_after_ms } => {
+                    return Err(Error::rate_limited_locally(retry_after_ms))
+                }
+                Plan::Fetch => {}
+            }
+            if let Some(flight) = &state.flight {
+                return Ok(flight.clone());
+            }
+        }
+        let client = Rc::clone(self);
+        let flight = promise(async move {
+            let result = Rc::clone(&client).refresh(force).await;
+            client.state.borrow_mut().flight = None;
+            result
+        });
+        self.state.borrow_mut().flight = Some(flight.clone());
+        Ok(flight)
+    }
+
+    /// The token's promise for one caller: a `signal` ends only this caller's wait.
+    fn get_token(self: &Rc<Self>, force: bool, signal: Option<AbortSignal>) -> Promise {
+        let shared = match self.token_or_flight(force) {
+            Ok(shared) => shared,
+            Err(error) => return Promise::reject(&convert::error(&error, None)),
+        };
+        match signal {
+            None => shared,
+            Some(signal) => promise(until_aborted(shared, signal)),
+        }
+    }
+
+    /// The token, as for `authorizationHeader()` and `fetch()`.
+    async fn current(self: &Rc<Self>, force: bool) -> Result<JsValue, JsValue> {
+        JsFuture::from(self.get_token(force, None)).await
+    }
+}
+
+/// `shared`'s outcome, or `aborted` as soon as `signal` aborts; the listener is removed
+/// either way. The listener is the rejecting function of a promise, bound to a marker that
+/// tells its rejection from `shared`'s: no Rust closure is made.
+async fn until_aborted(shared: Promise, signal: AbortSignal) -> Result<JsValue, JsValue> {
+    let error = |signal: &AbortSignal| {
+        let Failure { error, cause } = aborted(signal);
+        convert::error(&error, cause.as_ref())
+    };
+    if has_aborted(&signal) {
+        return Err(error(&signal));
+    }
+    let marker = JsValue::from(js_sys::Object::new());
+    let mut listener = None;
+    let on_abort = Promise::new(&mut |_, reject| {
+        listener = Some(
+            reject
+                .bind1(&JsValue::UNDEFINED, &marker)
+                .unchecked_into::<Function>(),
+        );
+    });
+    // The executor runs at once, so the listener is there.
+    let Some(listening) = listener.and_then(|l| OnAbort::listen(&signal, l).ok()) else {
+        return JsFuture::from(shared).await;
+    };
+    let result = JsFuture::from(Promise::race(&Array::of2(&shared, &on_abort))).await;
+    drop(listening);
+    match result {
+        Err(reason) if reason == marker => Err(error(&signal)),
+        other => other,
+    }
+}
+
+/// The token that the rest of the SehatMu API needs: cached, refreshed before it expires,
+/// fetched once for any number of concurrent callers, with bounded retries (exponential
+/// backoff, full jitter) for transient failures, and never requested while the server's wait
+/// after `invalid_credentials` or `rate_limited` runs (calls then reject at once with
+/// `rate_limited`).
+#[wasm_bindgen]
+pub struct TokenClient {
+    client: Rc<Client>,
+}
+
+#[wasm_bindgen]
+impl TokenClient {
+    /// Checks the options; throws a {@link SehatmuError} (`invalid_argument`) where one is
+    /// wrong (the web entry rejects the first call instead).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "TokenClientOptions")] options: JsValue,
+    ) -> Result<TokenClient, JsValue> {
+        Self::from_options(&options).map_err(|error| convert::error(&error, None))
+    }
+
+    /// The cached token while more than `refreshSkewMs` is left; else one shared refresh.
+    /// Rejects at once with `rate_limited` while a server-imposed wait runs.
+    #[wasm_bindgen(js_name = getToken, unchecked_return_type = "Promise<AccessToken>")]
+    pub fn get_token(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "TokenCallOptions | null")] options: Option<
+            JsValue,
+        >,
+    ) -> Promise {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        let force = args::option(&options, "forceRefresh").map(|f| f.is_truthy());
+        match force.and_then(|force| Ok((force, args::signal(&options)?))) {
+            Ok((force, signal)) => self.client.get_token(force, signal),
+            Err(error) => Promise::reject(&convert::error(&error, None)),
+        }
+    }
+
+    /// `"Bearer <accessToken>"`, for an `Authorization` header.
+    #[wasm_bindgen(js_name = authorizationHeader, unchecked_return_type = "Promise<string>")]
+    pub fn authorization_header(&self) -> Promise {
+        let client = Rc::clone(&self.client);
+        promise(async move { Ok(bearer(&client.current(false).await?).into()) })
+    }
+
+    /// The platform's `fetch` (or the client's own `fetch` option) with the token added; a
+    /// 401 from the API gets one fresh token and one retry (replayable bodies only).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
+    pub fn fetch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: Option<JsValue>,
+    ) -> Promise {
+        let client = Rc::clone(&self.client);
+        let init = init.unwrap_or(JsValue::UNDEFINED);
+        promise(async move {
+            let custom = client.args.fetch.as_ref();
+            let token = client.current(false).await?;
+            let response = authorised_fetch(custom, &input, &init, &bearer(&token)).await?;
+            if get(&response, "status")?.as_f64() != Some(401.0) || !replayable(&input, &init) {
+                return Ok(response);
+            }
+            client.state.borrow_mut().cache.clear();
+            let token = client.current(true).await?;
+            authorised_fetch(custom, &input, &init, &bearer(&token)).await
+        })
+    }
+
+    /// Forgets the cached token, in the store too.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn clear(&self) -> Promise {
+        let client = Rc::clone(&self.client);
+        promise(async move {
+            {
+                let mut state = client.state.borrow_mut();
+                state.cache.clear();
+                state.token = None;
+            }
+            if let Some(store) = &client.store {
+                store.delete().await?;
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The base URL the tokens come from (the default host where none was given), without a
+    /// trailing slash: where a proxy in front of the API forwards to by default.
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.client.args.request.base_url()
+    }
+}
+
+impl TokenClient {
+    fn from_options(options: &JsValue) -> Result<TokenClient, Error> {
+        if !options.is_object() {
+            return Err(Error::invalid_argument("options", "an object"));
+        }
+        let read = |name| args::option(options, name);
+        let client_id = read("clientId")?;
+        let args = args::read(&client_id, &read("clientSecret")?, options)?;
+        if !read("signal")?.is_undefined() {
+            return Err(Error::invalid_argument(
+                "signal",
+                "given to each call (getToken({ signal })), not to the TokenClient",
+            ));
+        }
+        let number = |value: JsValue| (!value.is_undefined()).then(|| value.as_f64());
+        let settings = client_settings(number(read("refreshSkewMs")?), number(read("retries")?))?;
+        let store = Store::read(
+            read("store")?,
+            &args,
+            &client_id.as_string().unwrap_or_default(),
+            settings.retries,
+        )?;
+        let clock = match read("now")? {
+            now if now.is_undefined() => None,
+            now => Some(now.dyn_into::<Function>().map_err(|_| {
+                Error::invalid_argument("now", "a function returning ms since the epoch")
+            })?),
+        };
+        Ok(TokenClient {
+            client: Rc::new(Client {
+                args,
+                settings,
+                store,
+                clock,
+                state: RefCell::default(),
+            }),
+        })
+    }
+}

@@ -334,6 +334,30 @@ describe("options and secrecy", () => {
     }
   });
 
+  test("getToken()'s options are checked as getToken(id, secret, options)'s are", async () => {
+    for (const signal of [{}, { aborted: false }, 1, "signal"]) {
+      const error = await rejection(client().getToken({ signal }));
+      assert.ok(isSehatmuError(error), String(error));
+      assert.equal(error.code, "invalid_argument");
+      assert.equal(error.field, "signal");
+    }
+    assert.equal(server.requests.length, 0);
+  });
+
+  test("a signal is each call's, never the client's: the constructor refuses one", () => {
+    const controller = new AbortController();
+    assert.throws(
+      () => client({ signal: controller.signal }),
+      (e) => isSehatmuError(e) && e.code === "invalid_argument" && e.field === "signal" && /getToken\(\{ signal \}\)/.test(e.message),
+    );
+  });
+
+  test("baseUrl says where the tokens come from", () => {
+    assert.equal(client().baseUrl, server.url);
+    assert.equal(new TokenClient({ clientId: "c", clientSecret: "s" }).baseUrl, "https://istanbul.muhammadiyah.or.id");
+    assert.equal(client({ baseUrl: `${server.url}/api/` }).baseUrl, `${server.url}/api`);
+  });
+
   test("neither util.inspect nor JSON.stringify of a client shows the secret", () => {
     const tokens = new TokenClient({ clientId: "c", clientSecret: "VISIBLE-SECRET-1234" });
     for (const view of [inspect(tokens, { showHidden: true, depth: 5 }), JSON.stringify(tokens), String(tokens)]) {

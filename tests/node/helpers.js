@@ -79,3 +79,10 @@ export function binPath() {
 export function redisStorePath() {
   return consumer ? join(consumer, "node_modules", "sehatmu-auth", "js", "redis.js") : new URL("../../js/redis.js", import.meta.url).pathname;
 }
+
+/** The path of the package's `sehatmu-auth/file-store` module, for child processes. */
+export function fileStorePath() {
+  return consumer
+    ? join(consumer, "node_modules", "sehatmu-auth", "js", "file-store.js")
+    : new URL("../../js/file-store.js", import.meta.url).pathname;
+}

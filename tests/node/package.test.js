@@ -16,6 +16,8 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "README.md",
     "bin/sehatmu-auth.js",
     "js/errors.js",
+    "js/file-store.d.ts",
+    "js/file-store.js",
     "js/node.cjs",
     "js/node.mjs",
     "js/redis.d.ts",
@@ -51,7 +53,7 @@ test("every file package.json points at is shipped", () => {
 
 test("the declarations have no `any`", () => {
   // pkg/index.d.ts is generated from the Rust by scripts/build.sh.
-  for (const file of ["../../pkg/index.d.ts", "../../js/redis.d.ts", "../../mock/server.d.ts"]) {
+  for (const file of ["../../pkg/index.d.ts", "../../js/redis.d.ts", "../../js/file-store.d.ts", "../../mock/server.d.ts"]) {
     const text = readFileSync(new URL(file, import.meta.url), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
     assert.doesNotMatch(text, /\bany\b/, file);
   }

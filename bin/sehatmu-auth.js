@@ -2,6 +2,8 @@
 // sehatmu-auth: SehatMu tokens for shell scripts and Node tooling, and the mock server.
 // The secret is read from the environment or standard input, never from an argument: other
 // users of the machine can read a process's arguments.
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
 import { parseArgs } from "node:util";
 
 const HELP = {
@@ -14,7 +16,8 @@ Commands:
 Run "sehatmu-auth <command> --help" for a command's options.`,
   token: `Usage: sehatmu-auth token [options]
 
-Gets an access token from the SehatMu token endpoint and prints the AccessToken as JSON.
+Prints an access token for the SehatMu API as the AccessToken's JSON: the one cached by an
+earlier run while more than a minute of it is left, else a new one from the token endpoint.
 
 Options:
   --client-id <id>      the client id (default: $SEHATMU_CLIENT_ID)
@@ -22,9 +25,16 @@ Options:
   --secret-stdin        read the client secret from standard input (default: $SEHATMU_CLIENT_SECRET)
   --timeout-ms <ms>     the request's timeout (default 30000; 0 turns it off)
   --header              print only "Authorization: Bearer <token>"
+  --cache-dir <dir>     the cache folder (default: $XDG_CACHE_HOME/sehatmu-auth, else
+                        ~/.cache/sehatmu-auth)
+  --no-cache            neither read nor write the cache
   -h, --help            this help
 
-The secret is never taken from the command line.
+The secret is never taken from the command line, and never written to the cache. The cache
+(one JSON file per token URL and client id, mode 0600 in a 0700 folder) holds the token and,
+after invalid_credentials or rate_limited, the server's wait: until it is over, runs that use
+the cache exit with status 4 at once, without a request. Runs at the same time share one
+request.
 
 Exit status, by error code:
   0  a token was printed
@@ -77,6 +87,48 @@ async function readStdin() {
   return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
 }
 
+/** `$XDG_CACHE_HOME/sehatmu-auth`, else `~/.cache/sehatmu-auth` (a relative XDG_CACHE_HOME is ignored, as the XDG spec says). */
+function defaultCacheDir() {
+  const xdg = process.env.XDG_CACHE_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".cache"), "sehatmu-auth");
+}
+
+/**
+ * The file store in `dir`. A run stopped by a signal frees the lock it holds, so that the next
+ * run needn't wait for it to expire (its lifetime covers every try at --timeout-ms).
+ */
+async function cache(dir) {
+  const { createFileStore } = await import("../js/file-store.js");
+  const store = createFileStore({ dir });
+  const held = new Set();
+  for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]]) {
+    process.once(signal, () => {
+      for (const release of held) {
+        try {
+          release();
+        } catch {
+          // It expires by itself.
+        }
+      }
+      process.exit(128 + number);
+    });
+  }
+  return {
+    get: (key) => store.get(key),
+    set: (key, value, ttlMs) => store.set(key, value, ttlMs),
+    delete: (key) => store.delete(key),
+    async lock(key, ttlMs) {
+      const release = await store.lock(key, ttlMs);
+      if (!release) return null;
+      held.add(release);
+      return () => {
+        held.delete(release);
+        release();
+      };
+    },
+  };
+}
+
 async function token(args) {
   if (args.some((a) => /^--(client-)?secret(=|$)/.test(a))) {
     fail("the secret is not taken from the command line (other users can read it): use $SEHATMU_CLIENT_SECRET or --secret-stdin");
@@ -87,17 +139,23 @@ async function token(args) {
     "secret-stdin": { type: "boolean" },
     "timeout-ms": { type: "string" },
     header: { type: "boolean" },
+    "cache-dir": { type: "string" },
+    "no-cache": { type: "boolean" },
   });
   if (values.help) return console.log(HELP.token);
-  const { getToken, isSehatmuError } = await import("../js/node.mjs");
+  if (values["no-cache"] && values["cache-dir"] !== undefined) fail("--no-cache and --cache-dir exclude each other");
+  if (values["cache-dir"] === "") fail("--cache-dir needs a folder");
+  const { TokenClient, isSehatmuError } = await import("../js/node.mjs");
   const clientId = values["client-id"] ?? process.env.SEHATMU_CLIENT_ID;
   const clientSecret = values["secret-stdin"] ? await readStdin() : process.env.SEHATMU_CLIENT_SECRET;
-  const options = {};
+  // One request a run, as before the cache: --timeout-ms bounds the run, and a script retries as it sees fit.
+  const options = { clientId, clientSecret, retries: 0 };
   const baseUrl = values["base-url"] ?? process.env.SEHATMU_BASE_URL;
   if (baseUrl) options.baseUrl = baseUrl;
   if (values["timeout-ms"] !== undefined) options.timeoutMs = Number(values["timeout-ms"]);
+  if (!values["no-cache"]) options.store = await cache(values["cache-dir"] ?? defaultCacheDir());
   try {
-    const result = await getToken(clientId, clientSecret, options);
+    const result = await new TokenClient(options).getToken();
     process.stdout.write(values.header ? `Authorization: Bearer ${result.accessToken}\n` : `${JSON.stringify(result, null, 2)}\n`);
   } catch (error) {
     if (!isSehatmuError(error)) throw error;

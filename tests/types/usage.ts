@@ -16,6 +16,7 @@ import {
 import { getToken as getTokenOnTheWeb } from "sehatmu-auth/web";
 import { DEMO_CLIENTS, startMockServer, type MockServer } from "sehatmu-auth/mock";
 import { createRedisStore, type NodeRedisClientLike } from "sehatmu-auth/redis";
+import { createFileStore, type FileStore, type FileStoreRelease } from "sehatmu-auth/file-store";
 
 const options: GetTokenOptions = {
   baseUrl: "http://127.0.0.1:8080",
@@ -89,6 +90,16 @@ export async function useClient(signal: AbortSignal): Promise<Response> {
 
 const redisLike: NodeRedisClientLike = { sendCommand: async (args: string[]) => args.length, isReady: true };
 export const shared = new TokenClient({ clientId: "id", clientSecret: "secret", store: createRedisStore(redisLike, { prefix: "app:" }) });
+
+const files: FileStore = createFileStore({ dir: "/tmp/sehatmu" });
+export const onOneMachine = new TokenClient({ clientId: "id", clientSecret: "secret", store: files });
+export async function lockOnce(): Promise<string> {
+  const release: FileStoreRelease | null = await files.lock("key:lock", 1_000);
+  release?.();
+  return files.dir;
+}
+// @ts-expect-error the file store needs a folder
+void createFileStore({});
 
 // @ts-expect-error a TokenClient needs credentials
 void new TokenClient({ baseUrl: "https://example.com" });

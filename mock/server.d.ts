@@ -54,7 +54,7 @@ export interface MockServerOptions {
   clients?: readonly MockClient[];
   /** The server's clock. Default Date.now. */
   now?: () => number;
-  /** Answers the requests that are not the mock's (Node's `IncomingMessage`, `ServerResponse`). Default: a 404 OperationOutcome. */
+  /** Answers the requests that are not the mock's (Node's `IncomingMessage`, `ServerResponse`), their bodies unread. Default: a 404 OperationOutcome. */
   fallback?: (req: unknown, res: unknown) => void;
 }
 

@@ -91,7 +91,7 @@ function successBody(shape, client, token, issuedAt, lifetimeSec) {
  * @param {Array<{clientId: string, clientSecret: string, shape?: string, name?: string, email?: string}>} [options.clients]
  * @param {() => number} [options.now] the server's clock (default Date.now)
  * @param {(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void} [options.fallback]
- *   answers the requests that are not the mock's (default: a 404 OperationOutcome)
+ *   answers the requests that are not the mock's, their bodies unread (default: a 404 OperationOutcome)
  */
 export async function startMockServer(options = {}) {
   const {
@@ -193,11 +193,14 @@ export async function startMockServer(options = {}) {
   }
 
   const server = createServer((req, res) => {
+    const path = new URL(req.url, "http://mock").pathname;
+    const mine = req.method === "OPTIONS" || path.endsWith("/oauth/token") || path.startsWith("/fhir/");
+    // The fallback gets the request with its body unread (a proxy mounted there forwards it).
+    if (!mine && fallback) return fallback(req, res);
     const chunks = [];
     req.on("data", (chunk) => chunks.push(chunk));
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
-      const path = new URL(req.url, "http://mock").pathname;
       if (req.method === "OPTIONS") {
         res.writeHead(204, CORS_HEADERS);
         res.end();
@@ -205,8 +208,6 @@ export async function startMockServer(options = {}) {
         tokenEndpoint(req, res, text);
       } else if (path.startsWith("/fhir/")) {
         protectedEndpoint(req, res, path);
-      } else if (fallback) {
-        fallback(req, res);
       } else {
         send(res, 404, outcome(`No route ${path} on the mock SehatMu server.`, "not-found"));
       }

@@ -20,6 +20,8 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "js/file-store.js",
     "js/node.cjs",
     "js/node.mjs",
+    "js/proxy.d.ts",
+    "js/proxy.js",
     "js/redis.d.ts",
     "js/redis.js",
     "js/web.js",
@@ -53,7 +55,7 @@ test("every file package.json points at is shipped", () => {
 
 test("the declarations have no `any`", () => {
   // pkg/index.d.ts is generated from the Rust by scripts/build.sh.
-  for (const file of ["../../pkg/index.d.ts", "../../js/redis.d.ts", "../../js/file-store.d.ts", "../../mock/server.d.ts"]) {
+  for (const file of ["../../pkg/index.d.ts", "../../js/proxy.d.ts", "../../js/redis.d.ts", "../../js/file-store.d.ts", "../../mock/server.d.ts"]) {
     const text = readFileSync(new URL(file, import.meta.url), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
     assert.doesNotMatch(text, /\bany\b/, file);
   }

@@ -59,6 +59,7 @@ mkdir "$consumer"
   npm install --silent --no-audit --no-fund "$tarball"
   printf 'export * from "sehatmu-auth";\nexport * as mock from "sehatmu-auth/mock";\n' > esm.js
   printf 'module.exports = require("sehatmu-auth");\n' > cjs.cjs
+  printf 'export * from "sehatmu-auth/proxy";\n' > proxy.js
 )
 cp tests/types/usage.ts tests/types/tsconfig.json "$consumer/"
 

@@ -86,3 +86,8 @@ export function fileStorePath() {
     ? join(consumer, "node_modules", "sehatmu-auth", "js", "file-store.js")
     : new URL("../../js/file-store.js", import.meta.url).pathname;
 }
+
+/** `sehatmu-auth/proxy`, through the installed package's `exports` (or the work tree's file). */
+export function loadProxy() {
+  return consumer ? import(pathToFileURL(join(consumer, "proxy.js")).href) : import("../../js/proxy.js");
+}

@@ -17,6 +17,7 @@ import { getToken as getTokenOnTheWeb } from "sehatmu-auth/web";
 import { DEMO_CLIENTS, startMockServer, type MockServer } from "sehatmu-auth/mock";
 import { createRedisStore, type NodeRedisClientLike } from "sehatmu-auth/redis";
 import { createFileStore, type FileStore, type FileStoreRelease } from "sehatmu-auth/file-store";
+import { createProxy, toNodeListener, type NodeRequestLike, type NodeResponseLike, type ProxyHandler, type ProxyOptions } from "sehatmu-auth/proxy";
 
 const options: GetTokenOptions = {
   baseUrl: "http://127.0.0.1:8080",
@@ -112,3 +113,27 @@ void getToken(42, "secret");
 void getToken("id", "secret", { baseURL: "https://example.com" });
 // @ts-expect-error a token is not a string
 export const wrong: string = await getToken("id", "secret");
+
+// sehatmu-auth/proxy: a fetch-style handler, and a Node listener.
+
+const baseUrl: string = client.baseUrl;
+const proxyOptions: ProxyOptions = {
+  client,
+  authorize: async (request: Request) => request.headers.get("cookie")?.includes("session=") === true,
+  prefix: "/sehatmu",
+  upstream: baseUrl,
+  paths: ["/fhir/"],
+  maxBodyBytes: 1024 * 1024,
+};
+export const handler: ProxyHandler = createProxy(proxyOptions);
+export const syncAuthorize: ProxyHandler = createProxy({ client, authorize: () => true });
+export const answer: Promise<Response> = handler(new Request("https://app.example/sehatmu/fhir/Patient"));
+const listener: (req: NodeRequestLike, res: NodeResponseLike) => void = toNodeListener(handler);
+export { listener };
+
+// @ts-expect-error authorize is required: there is no open proxy
+void createProxy({ client });
+// @ts-expect-error paths is an array of strings
+void createProxy({ client, authorize: () => true, paths: "/fhir/" });
+// @ts-expect-error the handler takes a Request
+void handler("https://app.example/sehatmu/fhir/Patient");

@@ -3,15 +3,20 @@
 // page's URL and a real token from the mock, then serves until Ctrl-C.
 //
 // PORT picks the port (default 8080; 0, or a taken port, means a free one).
+//
+// The demo's second mode, "through your server": sehatmu-auth/proxy mounted at /sehatmu in
+// front of the mock, with the demo credentials kept here. It serves same-origin browser
+// requests only (Sec-Fetch-Site: same-origin, which a page on another site can't send).
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { getToken } from "../js/node.mjs";
+import { getToken, TokenClient } from "../js/node.mjs";
+import { createProxy, toNodeListener } from "../js/proxy.js";
 import { DEMO_CLIENTS, startMockServer } from "../mock/server.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const [demo] = DEMO_CLIENTS;
+const [demo, , proxyDemo] = DEMO_CLIENTS;
 const TYPES = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -25,6 +30,25 @@ const TYPES = {
 const FOLDERS = { "/js/": "js", "/pkg/": "pkg", "/": "www" };
 
 let baseUrl;
+/** The proxy's Node listener, once the mock's URL is known. */
+let proxy;
+
+/** `/sehatmu…` to the proxy (its own rules decide what passes), everything else to the files. */
+function route(req, res) {
+  if (proxy && req.url.startsWith("/sehatmu")) return proxy(req, res);
+  return serveFile(req, res);
+}
+
+/**
+ * The proxy in front of the mock's `/fhir/…`, holding a demo client's secret on this side: a
+ * client of its own, so that a wrong secret typed in the form (which makes the mock refuse that
+ * client id for a minute) does not stop it.
+ */
+function mountProxy() {
+  const client = new TokenClient({ clientId: proxyDemo.clientId, clientSecret: proxyDemo.clientSecret, baseUrl });
+  const authorize = (request) => request.headers.get("sec-fetch-site") === "same-origin";
+  proxy = toNodeListener(createProxy({ client, authorize, prefix: "/sehatmu" }));
+}
 
 /** Static files, and the page's defaults: the mock's own URL and demo credentials. */
 async function serveFile(req, res) {
@@ -53,13 +77,14 @@ async function serveFile(req, res) {
 const wanted = Number(process.env.PORT ?? 8080);
 let server;
 try {
-  server = await startMockServer({ port: wanted, fallback: serveFile });
+  server = await startMockServer({ port: wanted, fallback: route });
 } catch (error) {
   if (error.code !== "EADDRINUSE") throw error;
   console.warn(`Port ${wanted} is taken; using a free one.`);
-  server = await startMockServer({ port: 0, fallback: serveFile });
+  server = await startMockServer({ port: 0, fallback: route });
 }
 baseUrl = server.url;
+mountProxy();
 
 const token = await getToken(demo.clientId, demo.clientSecret, { baseUrl });
 server.reset();
@@ -68,6 +93,7 @@ console.log(`Mock SehatMu token: ${server.url}/oauth/token  (baseUrl ${server.ur
 console.log(`Demo credentials:   clientId ${demo.clientId}`);
 console.log(`                    clientSecret ${demo.clientSecret}  (this mock only)`);
 console.log(`A token from it:    ${JSON.stringify(token, null, 2).replaceAll("\n", "\n                    ")}`);
+console.log(`Through your server: ${server.url}/sehatmu/fhir/…  (the proxy; same-origin browser requests only)`);
 console.log("Serving until Ctrl-C.");
 
 const stop = async () => {

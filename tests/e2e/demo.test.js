@@ -150,6 +150,61 @@ test("a wrong secret shows invalid_credentials and no stale token", async () => 
   await page.close();
 });
 
+test("through your server: the proxy answers, with no secret or token in the page or its requests", async () => {
+  const { page, tokenRequests, errors } = await open(1280);
+  const requests = [];
+  const scripts = [];
+  page.on("request", (request) => requests.push(request));
+  page.on("response", (response) => response.request().resourceType() === "script" && scripts.push(response));
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('[name="clientId"]').value !== "");
+  await page.getByTestId("proxy-call").click();
+  await page.getByTestId("proxy-status").waitFor();
+  assert.equal(await page.getByTestId("proxy-status").textContent(), "200");
+  const shown = await page.getByTestId("proxy-body").textContent();
+  assert.equal(JSON.parse(shown).resourceType, "Bundle");
+  assert.equal(JSON.parse(shown).path, "/fhir/Patient");
+
+  const call = requests.find((r) => new URL(r.url()).pathname === "/sehatmu/fhir/Patient");
+  assert.ok(call, "the page called its own server");
+  assert.equal(new URL(call.url()).origin, new URL(pageUrl).origin);
+  assert.equal((await call.allHeaders()).authorization, undefined, "the page sends no token");
+  const answer = await call.response();
+  const answerText = JSON.stringify(await answer.allHeaders()) + (await answer.text());
+  assert.doesNotMatch(answerText, /[0-9a-f]{40}/, "no token in what the proxy answered");
+  assert.equal(tokenRequests.length, 0, "the page asked no token endpoint");
+
+  for (const request of requests) {
+    const seen = request.url() + JSON.stringify(await request.allHeaders()) + (request.postData() ?? "");
+    assert.ok(!seen.includes(DEMO.clientSecret), `the secret is in a request: ${request.url()}`);
+  }
+  assert.ok(scripts.length >= 2, "the page's scripts were seen");
+  for (const script of scripts) assert.ok(!(await script.text()).includes(DEMO.clientSecret), `the secret is in ${script.url()}`);
+  const text = await page.locator("body").innerText();
+  assert.ok(!text.includes(DEMO.clientSecret), "the secret is not in the page's text");
+  assert.doesNotMatch(text, /[0-9a-f]{40}/, "no token in the page's text");
+  await page.screenshot({ path: new URL("demo-proxy-1280.png", SHOTS).pathname, fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("through your server: a page on another site gets 401 and can't read it", async () => {
+  const otherOrigin = pageUrl.replace("127.0.0.1", "localhost");
+  const { page, errors } = await open(1280, otherOrigin);
+  const target = new URL("sehatmu/fhir/Patient", pageUrl).href;
+  const outcome = await page.evaluate((url) => fetch(url).then((r) => `read ${r.status}`, (e) => `refused: ${e.name}`), target);
+  assert.equal(outcome, "refused: TypeError", "no CORS header lets another site read the answer");
+  // What the server answered it (the browser hides that from the page): the demo's authorize.
+  const status = async (site) => (await fetch(target, { headers: site ? { "sec-fetch-site": site } : {} })).status;
+  assert.deepEqual([await status("cross-site"), await status("same-site"), await status(undefined), await status("same-origin")], [401, 401, 401, 200]);
+  // Its own origin's proxy serves it.
+  await page.getByTestId("proxy-call").click();
+  await page.getByTestId("proxy-status").waitFor();
+  assert.equal(await page.getByTestId("proxy-status").textContent(), "200");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("the server stops cleanly on Ctrl-C (SIGINT)", async () => {
   const exited = once(serverProcess, "exit");
   serverProcess.kill("SIGINT");

@@ -1,7 +1,7 @@
 // The entry for browsers, bundlers and other runtimes with `fetch`: the .wasm's own exports,
 // with the module compiled inside the first call (or in `init()`, for those who want to
 // preload), since a browser cannot compile it synchronously.
-import initWasm, * as glue from "../pkg/sehatmu_auth.js";
+import initWasm, { getToken as moduleGetToken, TokenClient as ModuleTokenClient } from "../pkg/sehatmu_auth.js";
 import { isSehatmuError, loadError } from "./errors.js";
 
 export { isSehatmuError };
@@ -31,7 +31,7 @@ export function init(wasm) {
 /** @type {import("../pkg/index.d.ts").getToken} */
 export async function getToken(clientId, clientSecret, options) {
   await init();
-  return glue.getToken(clientId, clientSecret, options);
+  return moduleGetToken(clientId, clientSecret, options);
 }
 
 /** Each wrapper's module TokenClient, or the promise of it while the module loads. */
@@ -47,11 +47,11 @@ export class TokenClient {
   /** @param {import("../pkg/index.d.ts").TokenClientOptions} options */
   constructor(options) {
     if (loaded) {
-      clients.set(this, new glue.TokenClient(options));
+      clients.set(this, new ModuleTokenClient(options));
       return;
     }
     const client = init().then(() => {
-      const made = new glue.TokenClient(options);
+      const made = new ModuleTokenClient(options);
       clients.set(this, made);
       return made;
     });
@@ -61,11 +61,11 @@ export class TokenClient {
 }
 
 // Every method and getter of the module's class, forwarded: their names are the Rust's.
-for (const key of Reflect.ownKeys(glue.TokenClient.prototype)) {
-  const { value, get } = Object.getOwnPropertyDescriptor(glue.TokenClient.prototype, key);
+for (const key of Reflect.ownKeys(ModuleTokenClient.prototype)) {
+  const { value, get } = Object.getOwnPropertyDescriptor(ModuleTokenClient.prototype, key);
   if (key === "constructor" || (typeof key === "string" && key.startsWith("__"))) continue;
   const forward = get
-    ? { get() { const client = clients.get(this); return client instanceof glue.TokenClient ? get.call(client) : undefined; } }
+    ? { get() { const client = clients.get(this); return client instanceof ModuleTokenClient ? get.call(client) : undefined; } }
     : { value: async function (...args) { return value.apply(await clients.get(this), args); }, writable: true };
   Object.defineProperty(TokenClient.prototype, key, { ...forward, configurable: true });
 }

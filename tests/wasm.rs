@@ -63,9 +63,15 @@ fn canned_fetch(answers: &str) -> (Function, Array) {
     (canned_fetch_js(&answers, &calls), calls)
 }
 
+/// `json` with the canned `fetch`, opted in to sending the secret from a browser (these tests'
+/// base URLs are not loopback; the guard has a test of its own).
 fn options(fetch: &Function, json: &str) -> JsValue {
     let options = JSON::parse(json).expect("test options are JSON");
     Reflect::set(&options, &"fetch".into(), fetch).expect("an object");
+    let allow = "dangerouslyAllowBrowser".into();
+    if !Reflect::has(&options, &allow).unwrap_or(true) {
+        Reflect::set(&options, &allow, &JsValue::TRUE).expect("an object");
+    }
     options
 }
 
@@ -75,7 +81,7 @@ async fn settled(promise: Promise) -> Result<JsValue, JsValue> {
 
 async fn token_from(answers: &str, json: &str) -> (Result<JsValue, JsValue>, Array) {
     let (fetch, calls) = canned_fetch(answers);
-    let result = get_token("id".into(), SECRET.into(), Some(options(&fetch, json))).await;
+    let result = settled(get_token("id".into(), SECRET.into(), options(&fetch, json))).await;
     (result, calls)
 }
 
@@ -141,14 +147,16 @@ async fn bad_arguments_reject_with_invalid_argument_before_any_fetch() {
         if field != "fetch" {
             Reflect::set(&options, &"fetch".into(), &fetch).expect("an object");
         }
-        let error = get_token(id.into(), SECRET.into(), Some(options))
+        Reflect::set(&options, &"dangerouslyAllowBrowser".into(), &JsValue::TRUE)
+            .expect("an object");
+        let error = settled(get_token(id.into(), SECRET.into(), options))
             .await
             .unwrap_err();
         assert_error(&error, "invalid_argument");
         assert_eq!(text(&error, "field").as_deref(), Some(field));
     }
     let lone_surrogate = JSON::parse(r#""id\ud800""#).expect("a JSON string");
-    let error = get_token(lone_surrogate, SECRET.into(), None)
+    let error = settled(get_token(lone_surrogate, SECRET.into(), JsValue::UNDEFINED))
         .await
         .unwrap_err();
     assert_eq!(text(&error, "field").as_deref(), Some("clientId"));
@@ -212,7 +220,7 @@ async fn no_answer_is_network_error_timeout_or_aborted_with_its_cause() {
     let (fetch, _) = canned_fetch(r#"["hang"]"#);
     let options = options(&fetch, "{}");
     abort_later(&options, 20, "stop");
-    let error = get_token("id".into(), SECRET.into(), Some(options))
+    let error = settled(get_token("id".into(), SECRET.into(), options))
         .await
         .unwrap_err();
     assert_error(&error, "aborted");
@@ -230,7 +238,10 @@ async fn a_client_caches_shares_one_request_and_holds_back_after_a_401() {
     let far = JSON::stringify(&FAR.into()).unwrap().as_string().unwrap();
     let (fetch, calls) = canned_fetch(&format!("[[200, {far}, {{}}]]"));
     let tokens = client(&fetch, "");
-    let shared = [tokens.get_token(None), tokens.get_token(None)];
+    let shared = [
+        tokens.get_token(JsValue::UNDEFINED),
+        tokens.get_token(JsValue::UNDEFINED),
+    ];
     for promise in shared {
         assert_eq!(
             text(&settled(promise).await.expect("a token"), "accessToken").as_deref(),
@@ -247,11 +258,13 @@ async fn a_client_caches_shares_one_request_and_holds_back_after_a_401() {
     let (fetch, calls) = canned_fetch(r#"[[401, "no", {}]]"#);
     let tokens = client(&fetch, r#", "retries": 0"#);
     assert_error(
-        &settled(tokens.get_token(None)).await.unwrap_err(),
+        &settled(tokens.get_token(JsValue::UNDEFINED))
+            .await
+            .unwrap_err(),
         "invalid_credentials",
     );
     let force = JSON::parse(r#"{"forceRefresh": true}"#).expect("JSON");
-    let error = settled(tokens.get_token(Some(force))).await.unwrap_err();
+    let error = settled(tokens.get_token(force)).await.unwrap_err();
     assert_error(&error, "rate_limited");
     assert!(get(&error, "status").is_undefined());
     assert!(get(&error, "retryAfterMs")
@@ -276,9 +289,71 @@ async fn a_client_checks_its_options_and_each_calls_with_the_same_rules() {
     }
     let tokens = client(&fetch, "");
     let bad_signal = JSON::parse(r#"{"signal": {}}"#).expect("JSON");
-    let error = settled(tokens.get_token(Some(bad_signal)))
-        .await
-        .unwrap_err();
+    let error = settled(tokens.get_token(bad_signal)).await.unwrap_err();
     assert_error(&error, "invalid_argument");
     assert_eq!(text(&error, "field").as_deref(), Some("signal"));
+}
+
+/// Whether these tests run in a browser page (wasm-bindgen-test's Chromium run) or in Node.
+fn in_browser() -> bool {
+    Reflect::has(&js_sys::global(), &"window".into()).unwrap_or(false)
+}
+
+#[wasm_bindgen_test]
+async fn a_browser_sends_a_secret_only_to_loopback_or_when_told() {
+    let far = JSON::stringify(&FAR.into()).unwrap().as_string().unwrap();
+    let answers =
+        format!("[[200, {far}, {{}}], [200, {far}, {{}}], [200, {far}, {{}}], [200, {far}, {{}}]]");
+    let (fetch, calls) = canned_fetch(&answers);
+    let with = |json: &str| {
+        let options = JSON::parse(json).expect("JSON");
+        Reflect::set(&options, &"fetch".into(), &fetch).expect("an object");
+        options
+    };
+    let elsewhere = settled(get_token("id".into(), SECRET.into(), with(BASE_OPTIONS))).await;
+    if in_browser() {
+        let error = elsewhere.unwrap_err();
+        assert_error(&error, "invalid_argument");
+        assert_eq!(
+            text(&error, "field").as_deref(),
+            Some("dangerouslyAllowBrowser")
+        );
+        assert!(text(&error, "message")
+            .unwrap_or_default()
+            .contains("sehatmu-auth/proxy"));
+        assert_eq!(calls.length(), 0, "no request");
+        // A TokenClient is made, and its calls reject.
+        let json = format!(r#"{{"clientId": "id", "clientSecret": "s", "baseUrl": "{BASE}"}}"#);
+        let tokens = TokenClient::new(with(&json)).expect("the constructor does not throw");
+        let error = settled(tokens.get_token(JsValue::UNDEFINED))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            text(&error, "field").as_deref(),
+            Some("dangerouslyAllowBrowser")
+        );
+        assert_eq!(calls.length(), 0, "no request");
+    } else {
+        assert!(elsewhere.is_ok(), "Node is never refused");
+    }
+    let loopback = r#"{"baseUrl": "http://127.0.0.1:8080"}"#;
+    assert!(
+        settled(get_token("id".into(), SECRET.into(), with(loopback)))
+            .await
+            .is_ok()
+    );
+    let allowed = r#"{"baseUrl": "https://sehatmu.example", "dangerouslyAllowBrowser": true}"#;
+    assert!(
+        settled(get_token("id".into(), SECRET.into(), with(allowed)))
+            .await
+            .is_ok()
+    );
+    let bad = r#"{"dangerouslyAllowBrowser": "yes"}"#;
+    let error = settled(get_token("id".into(), SECRET.into(), with(bad)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        text(&error, "field").as_deref(),
+        Some("dangerouslyAllowBrowser")
+    );
 }

@@ -20,6 +20,7 @@ mod error;
 mod exchange;
 mod fleet;
 mod form;
+mod guard;
 mod options;
 mod refresh;
 mod request;
@@ -40,6 +41,7 @@ pub use fleet::{
     MAX_LOCK_HOLDERS, STORE_TIMEOUT_MS, UNTIMED_TRY_MS, WAIT_SUFFIX,
 };
 pub use form::form_encode;
+pub use guard::{browser_refusal, Runtime, ALLOW_BROWSER_OPTION};
 pub use options::{client_settings, ClientSettings, DEFAULT_REFRESH_SKEW_MS};
 pub use refresh::{outcome_error, Event, Outcome, Refresh, RefreshSettings, Step, StoreKind};
 pub use request::{

@@ -14,7 +14,7 @@
 //! assert_eq!(request.body.expose(), "client_id=id&client_secret=s+e&grant_type=client_credentials");
 //! ```
 
-use alloc::{string::String, vec::Vec};
+use alloc::string::String;
 use core::fmt;
 
 use super::{form_encode, ClientSecret, Error};
@@ -99,14 +99,26 @@ pub fn is_loopback_host(hostname: &str) -> bool {
     if hostname == "localhost" || hostname == "[::1]" {
         return true;
     }
-    let octets: Vec<&str> = hostname.split('.').collect();
-    octets.len() == 4
-        && octets.first() == Some(&"127")
-        && octets.iter().all(|o| {
-            !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()) && {
-                o.parse::<u16>().is_ok_and(|n| n <= 255)
+    // Four decimal octets of at most 255 each, the first 127: read by hand, as `str::parse`
+    // and a split into a Vec would cost more of the .wasm than the whole check.
+    let mut octets = 0;
+    let mut value: u32 = 0;
+    let mut digits = 0;
+    for byte in hostname.bytes().chain(core::iter::once(b'.')) {
+        match byte {
+            b'0'..=b'9' if digits < 3 => {
+                value = value * 10 + u32::from(byte - b'0');
+                digits += 1;
             }
-        })
+            b'.' if digits > 0 && value <= 255 && (octets > 0 || value == 127) => {
+                octets += 1;
+                value = 0;
+                digits = 0;
+            }
+            _ => return false,
+        }
+    }
+    octets == 4
 }
 
 /// The token endpoint's URL under `base` (the default host where `None`).

@@ -6,9 +6,10 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortSignal, Url};
 
-use super::platform::get;
+use super::platform::{get, runtime};
 use crate::core::{
-    build_request, credential, timeout, ClientSecret, Error, ParsedUrl, TokenRequest, BASE_URL_MUST,
+    browser_refusal, build_request, credential, is_loopback_host, timeout, ClientSecret, Error,
+    ParsedUrl, TokenRequest, ALLOW_BROWSER_OPTION, BASE_URL_MUST,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -29,6 +30,12 @@ export interface RequestOptions {
    * `fetch`, looked up at each call. What it throws becomes `network_error` with it as `cause`.
    */
   fetch?: typeof globalThis.fetch;
+  /**
+   * In a browser, a client secret is sent only with this set to `true` (or to a loopback base
+   * URL: the mock, local development): every visitor of the page can read it there. Prefer
+   * keeping the secret on a server: `sehatmu-auth/proxy`. Node, Deno, Bun and Workers ignore it.
+   */
+  dangerouslyAllowBrowser?: boolean;
 }
 
 /** Options of {@link getToken}. */
@@ -57,6 +64,17 @@ pub struct Args {
     pub timeout_ms: Option<f64>,
     /// The caller's `fetch`, where one was given.
     pub fetch: Option<Function>,
+    /// Whether the base URL is this machine (then a browser may send the secret).
+    pub loopback: bool,
+    /// `dangerouslyAllowBrowser`.
+    pub allow_browser: bool,
+}
+
+impl Args {
+    /// The guard's refusal to send these credentials from this runtime, if it refuses.
+    pub fn browser_refusal(&self) -> Option<Error> {
+        browser_refusal(runtime(), self.loopback, self.allow_browser)
+    }
 }
 
 /// A string argument: `None` if it is not a string.
@@ -154,8 +172,9 @@ fn fetch(options: &JsValue) -> Result<Option<Function>, Error> {
         .map_err(|_| Error::invalid_argument("fetch", "a function like the global fetch"))
 }
 
-/// Reads and checks a token request: the credentials and the [`RequestOptions`] of `options`
-/// (`baseUrl`, `timeoutMs`, `fetch`), never its `signal`, which is each call's own.
+/// Reads and checks a token request: the credentials and the `RequestOptions` of `options`
+/// (`baseUrl`, `timeoutMs`, `fetch`, `dangerouslyAllowBrowser`), never its `signal`, which is
+/// each call's own.
 ///
 /// # Errors
 /// `invalid_argument`, naming the first argument or option at fault.
@@ -173,11 +192,15 @@ pub fn read(
     let base = base_url(&option(options, "baseUrl")?)?;
     let timeout_ms = timeout((!timeout_value.is_undefined()).then(|| timeout_value.as_f64()))?;
     let fetch = fetch(options)?;
+    // Only `true` opts in: anything else is refused, by the error that names the option.
+    let allow = option(options, ALLOW_BROWSER_OPTION)?;
     let request = build_request(&client_id, &secret, base.as_ref())?;
     Ok(Args {
         secret,
         request,
         timeout_ms,
         fetch,
+        loopback: base.is_some_and(|base| is_loopback_host(&base.hostname)),
+        allow_browser: allow.as_bool() == Some(true),
     })
 }

@@ -1,11 +1,12 @@
 //! `getToken(clientId, clientSecret, options?)`: one request to the token endpoint, no cache.
 
-use js_sys::Date;
+use js_sys::{Date, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::args;
 use super::convert;
 use super::exchange::{fetch_token, Failure};
+use super::platform::promise;
 
 async fn run(
     client_id: &JsValue,
@@ -14,6 +15,9 @@ async fn run(
 ) -> Result<JsValue, Failure> {
     let args = args::read(client_id, client_secret, options)?;
     let signal = args::signal(options)?;
+    if let Some(refusal) = args.browser_refusal() {
+        return Err(refusal.into());
+    }
     let fetched = fetch_token(&args, signal.as_ref(), &|| Date::now() as i64).await?;
     Ok(convert::token(&fetched.token, &fetched.raw))
 }
@@ -22,16 +26,18 @@ async fn run(
 /// form-encoded in the body. Resolves to the {@link AccessToken}; every failure rejects with a
 /// {@link SehatmuError}, bad arguments with `invalid_argument` before any network I/O. Never
 /// throws synchronously.
-#[wasm_bindgen(js_name = getToken, unchecked_return_type = "AccessToken")]
-pub async fn get_token(
+///
+/// Its promise is the Rust future's, made by the crate's one `future_to_promise` instance
+/// ([`promise`]): an `async fn` export would get its own copy of the executor's glue.
+#[wasm_bindgen(js_name = getToken, unchecked_return_type = "Promise<AccessToken>")]
+pub fn get_token(
     #[wasm_bindgen(js_name = clientId, unchecked_param_type = "string")] client_id: JsValue,
     #[wasm_bindgen(js_name = clientSecret, unchecked_param_type = "string")] client_secret: JsValue,
-    #[wasm_bindgen(unchecked_optional_param_type = "GetTokenOptions | null")] options: Option<
-        JsValue,
-    >,
-) -> Result<JsValue, JsValue> {
-    let options = options.unwrap_or(JsValue::UNDEFINED);
-    run(&client_id, &client_secret, &options)
-        .await
-        .map_err(|failure| convert::error(&failure.error, failure.cause.as_ref()))
+    #[wasm_bindgen(unchecked_optional_param_type = "GetTokenOptions | null")] options: JsValue,
+) -> Promise {
+    promise(async move {
+        run(&client_id, &client_secret, &options)
+            .await
+            .map_err(|failure| convert::error(&failure.error, failure.cause.as_ref()))
+    })
 }

@@ -8,6 +8,7 @@ mod api_fetch;
 mod args;
 mod body;
 mod convert;
+#[cfg(feature = "server")]
 mod diagnostics;
 mod exchange;
 mod get_token;
@@ -15,7 +16,7 @@ mod platform;
 #[cfg(not(feature = "std"))]
 mod runtime;
 // Token stores are for servers: the browser build leaves them out (`no_store.rs`).
-#[cfg_attr(not(feature = "stores"), path = "no_store.rs")]
+#[cfg_attr(not(feature = "server"), path = "no_store.rs")]
 mod store;
 mod token_client;
 

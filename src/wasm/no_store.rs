@@ -23,8 +23,7 @@ impl Store {
         }
         Err(Error::invalid_argument(
             "store",
-            "left out here: token stores share a token between server processes, and the \
-             browser build of sehatmu-auth has none",
+            "left out: the browser build has no token stores (they are for servers)",
         ))
     }
 

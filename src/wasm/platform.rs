@@ -5,10 +5,13 @@
 use alloc::boxed::Box;
 use core::future::Future;
 use core::pin::Pin;
+use core::sync::atomic::{AtomicU8, Ordering};
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+use crate::core::Runtime;
 
 #[wasm_bindgen]
 extern "C" {
@@ -25,6 +28,40 @@ extern "C" {
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
 
+}
+
+/// What [`runtime`] found, once: 0 not yet looked, 1 a browser, 2 a server.
+static RUNTIME: AtomicU8 = AtomicU8::new(0);
+
+/// Where the module runs: a browser page or worker, or a server runtime. Read once from the
+/// globals each runtime is known by; the decision made of it is the core's.
+pub fn runtime() -> Runtime {
+    let known = RUNTIME.load(Ordering::Relaxed);
+    if known != 0 {
+        return Runtime {
+            browser_like: known == 1,
+        };
+    }
+    let found = look_at_globals();
+    RUNTIME.store(if found.browser_like { 1 } else { 2 }, Ordering::Relaxed);
+    found
+}
+
+fn look_at_globals() -> Runtime {
+    let global = js_sys::global();
+    let has = |name| get(&global, name).is_ok_and(|value| !value.is_undefined());
+    let node = get(&global, "process")
+        .and_then(|process| get(&process, "versions"))
+        .and_then(|versions| get(&versions, "node"))
+        .is_ok_and(|node| !node.is_undefined());
+    let workerd = get(&global, "navigator")
+        .and_then(|navigator| get(&navigator, "userAgent"))
+        .is_ok_and(|agent| agent.as_string().as_deref() == Some("Cloudflare-Workers"));
+    let server = node || workerd || has("Deno") || has("Bun");
+    let browser_globals = has("window") || has("WorkerGlobalScope");
+    Runtime {
+        browser_like: browser_globals && !server,
+    }
 }
 
 /// `target[key] = value` on an object this module made: that cannot fail.

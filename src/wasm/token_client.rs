@@ -58,6 +58,9 @@ struct Client {
     settings: ClientSettings,
     store: Option<Store>,
     clock: Option<Function>,
+    /// The guard's refusal to send the secret from this browser: every call rejects with it
+    /// (the constructor does not throw for it).
+    browser_refusal: Option<Error>,
     state: RefCell<State>,
 }
 
@@ -219,6 +222,9 @@ impl Client {
 
     /// The token's promise for one caller: a `signal` ends only this caller's wait.
     fn get_token(self: &Rc<Self>, force: bool, signal: Option<AbortSignal>) -> Promise {
+        if let Some(refusal) = &self.browser_refusal {
+            return Promise::reject(&convert::error(refusal, None));
+        }
         let shared = match self.token_or_flight(force) {
             Ok(shared) => shared,
             Err(error) => return Promise::reject(&convert::error(&error, None)),
@@ -318,10 +324,9 @@ impl TokenClient {
     pub fn fetch(
         &self,
         #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
     ) -> Promise {
         let client = Rc::clone(&self.client);
-        let init = init.unwrap_or(JsValue::UNDEFINED);
         promise(async move {
             let custom = client.args.fetch.as_ref();
             let token = client.current(false).await?;
@@ -390,6 +395,7 @@ impl TokenClient {
         };
         Ok(TokenClient {
             client: Rc::new(Client {
+                browser_refusal: args.browser_refusal(),
                 args,
                 settings,
                 store,

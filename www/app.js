@@ -1,5 +1,7 @@
 // The demo page: a TokenClient from the package's web entry (plain ES modules, no bundler).
-import { TokenClient, isSehatmuError } from "/js/web.js";
+// Every URL is relative to the page, so it runs from www/ as `npm start` serves it, from a static
+// server of the repository root (/www/index.html, the entry at ../js/web.js), or under a sub-path.
+import { TokenClient, isSehatmuError } from "../js/web.js";
 
 const form = document.getElementById("token-form");
 const button = form.querySelector('[data-testid="get-token"]');
@@ -111,12 +113,21 @@ form.addEventListener("submit", (event) => {
   if (!button.disabled) getToken();
 });
 
-// Served by `npm start`, the page starts with the mock server's URL and demo credentials.
-fetch("/demo-defaults.json")
-  .then((response) => (response.ok ? response.json() : {}))
+// Served by `npm start`, the page starts with the mock server's URL and demo credentials from
+// demo-defaults.json beside it; served by any other host, with empty fields, and says so.
+const defaultsNote = document.getElementById("defaults");
+fetch("demo-defaults.json", { cache: "no-store" })
+  .then((response) => (response.ok ? response.json() : undefined))
+  .catch(() => undefined)
   .then((defaults) => {
-    for (const name of ["baseUrl", "clientId", "clientSecret"]) {
-      if (defaults[name] && !field(name).value) field(name).value = defaults[name];
+    if (!defaults || typeof defaults !== "object") {
+      defaultsNote.textContent =
+        "No demo-defaults.json beside this page, so the fields start empty: enter a base URL " +
+        "(for a local try, the one `npx sehatmu-auth mock` prints) and a client ID and secret.";
+      return;
     }
-  })
-  .catch(() => {}); // served elsewhere: the form starts empty
+    for (const name of ["baseUrl", "clientId", "clientSecret"]) {
+      if (typeof defaults[name] === "string" && !field(name).value) field(name).value = defaults[name];
+    }
+    defaultsNote.textContent = "Prefilled from demo-defaults.json: the mock server's URL and demo credentials.";
+  });

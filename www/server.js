@@ -26,8 +26,10 @@ const TYPES = {
   ".png": "image/png",
   ".svg": "image/svg+xml",
 };
-/** URL prefix → folder: the page itself, the package's entries, the build. */
-const FOLDERS = { "/js/": "js", "/pkg/": "pkg", "/": "www" };
+/** URL prefix → folder: the package's entries, the build, and the page, both at / and at /www/
+ * (the repository's own layout, as a static server of its root serves it). The page's URLs are
+ * relative (the entry is ../js/web.js), and resolve to the same files from either. */
+const FOLDERS = { "/js/": "js", "/pkg/": "pkg", "/www/": "www", "/": "www" };
 
 let baseUrl;
 /** The proxy's Node listener, once the mock's URL is known. */
@@ -53,9 +55,14 @@ function mountProxy() {
 /** Static files, and the page's defaults: the mock's own URL and demo credentials. */
 async function serveFile(req, res) {
   const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-  if (path === "/demo-defaults.json") {
+  if (path === "/demo-defaults.json" || path === "/www/demo-defaults.json") {
     res.writeHead(200, { "content-type": TYPES[".json"], "cache-control": "no-store" });
     res.end(JSON.stringify({ baseUrl, clientId: demo.clientId, clientSecret: demo.clientSecret }));
+    return;
+  }
+  if (path === "/www") {
+    res.writeHead(301, { location: "/www/" });
+    res.end();
     return;
   }
   const [prefix, folder] = Object.entries(FOLDERS).find(([p]) => path.startsWith(p));

@@ -130,6 +130,16 @@ test("a page on another origin can call the mock server (CORS)", async () => {
   await page.close();
 });
 
+test("the same page at /www/, the repository's own layout, is prefilled too and gets a token", async () => {
+  const { page, tokenRequests, errors } = await open(1280, new URL("www/", pageUrl).href);
+  assert.match(await page.getByTestId("defaults").textContent(), /Prefilled from demo-defaults\.json/);
+  await press(page);
+  assert.match(await page.getByTestId("access-token").textContent(), /^[0-9a-f]{40}$/);
+  assert.equal(tokenRequests.length, 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("a wrong secret shows invalid_credentials and no stale token", async () => {
   const { page, tokenRequests, errors } = await open(1280);
   await press(page);

@@ -37,6 +37,7 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "pkg/server/sehatmu_auth.cjs",
     "pkg/server/sehatmu_auth.js",
     "pkg/server/sehatmu_auth_bg.wasm",
+    "pkg/server/sehatmu_auth_bg_wasm.cjs",
   ]);
 });
 

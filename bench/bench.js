@@ -2,7 +2,7 @@
 // in one run on one machine against one local token server (the mock, on 127.0.0.1). Prints a
 // table and writes it to bench/RESULTS.md. Timings vary between machines; compare the ratios.
 import { spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { cpus, totalmem, type, release } from "node:os";
 import { createRequire } from "node:module";
@@ -226,14 +226,31 @@ try {
   await server.close();
 }
 
+// RESULTS.md holds one section per Node line (scripts/bench.sh runs this file on each); a run
+// replaces its own line's section and keeps the others.
+const major = Number.parseInt(process.versions.node, 10);
 const table = [
   "| section | what | value | note |",
   "|---|---|---|---|",
   ...rows.map((r) => `| ${r.section} | ${r.what} | ${r.value} | ${r.note} |`),
 ].join("\n");
-await writeFile(
-  new URL("RESULTS.md", import.meta.url),
-  `# Benchmark results\n\nWritten by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}.\n` +
-    `Every row ran against one local token server (the mock, on 127.0.0.1) that the run started; the cold starts in new Node processes, the rest in the benchmark's own. Absolute times vary between machines, the ratios less.\n\n${table}\n`,
+const section =
+  `<!-- node ${major} -->\n## Node ${process.versions.node}\n\n` +
+  `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}.\n\n${table}\n`;
+const resultsUrl = new URL("RESULTS.md", import.meta.url);
+const previous = await readFile(resultsUrl, "utf8").catch(() => "");
+const sections = new Map(
+  previous
+    .split(/^(?=<!-- node \d+ -->$)/m)
+    .slice(1)
+    .map((text) => [Number(text.match(/^<!-- node (\d+) -->/)[1]), text.trimEnd() + "\n"]),
 );
-console.log("\nWrote bench/RESULTS.md");
+sections.set(major, section);
+await writeFile(
+  resultsUrl,
+  `# Benchmark results\n\n` +
+    `One section per Node line, each written by \`npm run bench\` (scripts/bench.sh runs bench/bench.js on the machine's Node and on Node 24). ` +
+    `Every row ran against one local token server (the mock, on 127.0.0.1) that the run started; the cold starts in new Node processes, the rest in the benchmark's own. Absolute times vary between machines, the ratios less.\n\n` +
+    [...sections.entries()].sort(([a], [b]) => a - b).map(([, text]) => text).join("\n"),
+);
+console.log(`\nWrote the Node ${major} section of bench/RESULTS.md`);

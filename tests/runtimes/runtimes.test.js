@@ -83,6 +83,15 @@ describe("server runtimes", () => {
     assertChecked(JSON.parse(stdout));
   });
 
+  test("Node, bundled into one file elsewhere by esbuild (as server bundlers do): no .wasm beside it", async () => {
+    const { build } = await import("esbuild");
+    const outdir = join(project, "dist-node");
+    await writeFile(join(project, "main.js"), `import { check } from "./check.js";\nconsole.log(JSON.stringify(await check(...${JSON.stringify(args)})));\n`);
+    await build({ absWorkingDir: project, entryPoints: ["main.js"], bundle: true, platform: "node", format: "esm", outfile: join(outdir, "main.mjs"), logLevel: "error" });
+    const { stdout } = await execFile(process.execPath, [join(outdir, "main.mjs")], { cwd: outdir, timeout: 60_000 });
+    assertChecked(JSON.parse(stdout.trim().split("\n").at(-1)));
+  });
+
   test("Deno 2 (the package from node_modules)", async () => {
     assertChecked(await runScript(bin("deno"), ["run", "--quiet", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", "main.js"]));
   });

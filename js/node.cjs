@@ -7,8 +7,10 @@
 // this .wasm returns one. Seen here in 6 of 48 processes of the memory test of
 // tests/node/resources.test.js, six at a time; 0 of 60 without that inlining, which costs a
 // call to the .wasm a little and crashes nothing.
+// process.getBuiltinModule (Node >= 20.16), not require: an ES module bundle of this entry
+// (esbuild's, for one) cannot require a built-in.
 if (Number.parseInt(process.versions.v8, 10) < 12) {
-  require("node:v8").setFlagsFromString("--no-turbo-inline-js-wasm-calls");
+  (process.getBuiltinModule?.("node:v8") ?? require("node:v8")).setFlagsFromString("--no-turbo-inline-js-wasm-calls");
 }
 
 const { getToken, TokenClient } = require("../pkg/server/sehatmu_auth.cjs");

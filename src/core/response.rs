@@ -14,6 +14,7 @@
 //! ```
 
 use super::body::{Loose, ResponseBody};
+use super::text::join;
 use super::text::{contains_ignore_ascii_case, decimal, one_line, truncate_bytes};
 use super::time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};
 use super::{ClientSecret, Error, ErrorCode, Issue};
@@ -121,25 +122,23 @@ pub fn interpret(
     match status {
         200..=299 if meta.body_too_large => Err(with_body(fail(
             ErrorCode::InvalidResponse,
-            [
+            join(&[
                 "SehatMu answered HTTP ",
                 &decimal(status.into()),
                 " with a body larger than 1 MiB, which no token response is.",
-            ]
-            .concat(),
+            ]),
         ))),
         200..=299 => match body {
             Some(body) => token(meta, body).map_err(|reason| {
                 with_body(fail(
                     ErrorCode::InvalidResponse,
                     quoting(
-                        [
+                        join(&[
                             "SehatMu answered HTTP ",
                             &decimal(status.into()),
                             " without a usable token: ",
                             &reason,
-                        ]
-                        .concat(),
+                        ]),
                         &server_words,
                     ),
                 ))
@@ -153,13 +152,12 @@ pub fn interpret(
                 Err(with_body(fail(
                     ErrorCode::InvalidResponse,
                     quoting(
-                        [
+                        join(&[
                             "SehatMu answered HTTP ",
                             &decimal(status.into()),
                             " without a usable token: ",
                             reason,
-                        ]
-                        .concat(),
+                        ]),
                         &server_words,
                     ),
                 )))
@@ -171,24 +169,22 @@ pub fn interpret(
             ..fail(
                 ErrorCode::ServerError,
                 quoting(
-                    [
+                    join(&[
                         "The SehatMu token endpoint failed with HTTP ",
                         &decimal(status.into()),
-                    ]
-                    .concat(),
+                    ]),
                     &server_words,
                 ),
             )
         })),
         _ => Err(with_body(fail(
             ErrorCode::InvalidResponse,
-            [
+            join(&[
                 "SehatMu answered the token request with HTTP ",
                 &decimal(status.into()),
                 ", which is not an answer of a token endpoint (token requests never follow \
                  redirects).",
-            ]
-            .concat(),
+            ]),
         ))),
     }
 }
@@ -231,34 +227,31 @@ fn client_error(
             retry_after_ms: Some(wait),
             ..base(
                 ErrorCode::RateLimited,
-                [
+                join(&[
                     "SehatMu is rate-limiting this client id: retry in ",
                     &decimal(wait.div_ceil(1000)),
                     " s (HTTP ",
                     &decimal(status.into()),
                     ")",
-                ]
-                .concat(),
+                ]),
             )
         }
     } else if bad_credentials {
         base(
             ErrorCode::InvalidCredentials,
-            [
+            join(&[
                 "SehatMu did not accept the client id and secret (HTTP ",
                 &decimal(status.into()),
                 ")",
-            ]
-            .concat(),
+            ]),
         )
     } else {
         with_body(base(
             ErrorCode::RequestRejected,
-            [
+            join(&[
                 "SehatMu rejected the token request with HTTP ",
                 &decimal(status.into()),
-            ]
-            .concat(),
+            ]),
         ))
     }
 }
@@ -268,9 +261,9 @@ fn quoting(message: String, words: &str) -> String {
     if words.is_empty() {
         message + "."
     } else if words.ends_with(['.', '!', '?', '…']) {
-        [&message, ": ", words].concat()
+        join(&[&message, ": ", words])
     } else {
-        [&message, ": ", words, "."].concat()
+        join(&[&message, ": ", words, "."])
     }
 }
 
@@ -288,10 +281,17 @@ fn server_words(text: &str, body: Option<&ResponseBody>, secret: &ClientSecret) 
             let error = body.error.as_ref().and_then(Loose::as_str);
             let description = body.error_description.as_ref().and_then(Loose::as_str);
             if !texts.is_empty() {
-                texts.join("; ")
+                let mut joined = String::new();
+                for (n, text) in texts.iter().enumerate() {
+                    if n > 0 {
+                        joined.push_str("; ");
+                    }
+                    joined.push_str(text);
+                }
+                joined
             } else {
                 match (error, description) {
-                    (Some(e), Some(d)) => [e, ": ", d].concat(),
+                    (Some(e), Some(d)) => join(&[e, ": ", d]),
                     (Some(s), None) | (None, Some(s)) => s.to_owned(),
                     (None, None) => String::new(),
                 }
@@ -339,6 +339,17 @@ fn server_now(meta: &ResponseMeta) -> i64 {
         .unwrap_or(meta.received_at_ms)
 }
 
+/// The latest the server's clock can have read at receipt, for a token's lifetime: a `Date`
+/// header counts whole seconds, so the moment it stands for may be up to 999 ms later. A
+/// lifetime counted from it is then never longer than the token's, and a cached token is never
+/// served past its expiry.
+fn server_now_latest(meta: &ResponseMeta) -> i64 {
+    match meta.date.and_then(parse_http_date) {
+        Some(date) => date.saturating_add(999),
+        None => meta.received_at_ms,
+    }
+}
+
 /// The token of a 2xx JSON object, or why there is none.
 fn token(meta: &ResponseMeta, body: &ResponseBody) -> Result<Token, String> {
     let access_token = access_token(ResponseBody::pick(
@@ -350,14 +361,22 @@ fn token(meta: &ResponseMeta, body: &ResponseBody) -> Result<Token, String> {
         Some(Loose::Str(t))
             if t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("bearertoken") => {}
         Some(Loose::Str(t)) => {
-            return Err(["its token type \"", &one_line(t, 40), "\" is not Bearer"].concat())
+            return Err(join(&[
+                "its token type \"",
+                &one_line(t, 40),
+                "\" is not Bearer",
+            ]))
         }
         Some(_) => return Err("its token type is not a string".to_owned()),
     }
     let (expires_at_ms, lifetime_ms) = expiry(meta, body)?;
     let expires_at_iso = format_iso(expires_at_ms).ok_or("its expiry lies beyond the year 9999")?;
     if lifetime_ms <= 0 {
-        return Err(["its expiry ", &expires_at_iso, " has already passed"].concat());
+        return Err(join(&[
+            "its expiry ",
+            &expires_at_iso,
+            " has already passed",
+        ]));
     }
     let string = |v: Option<&Loose>| v.and_then(Loose::as_str).map(str::to_owned);
     let client = match (
@@ -391,7 +410,7 @@ fn access_token(value: Option<&Loose>) -> Result<String, String> {
             // A safe integer: the cast is exact.
             let digits = decimal((*n as i64).unsigned_abs());
             Ok(if *n < 0.0 {
-                ["-", &digits].concat()
+                join(&["-", &digits])
             } else {
                 digits
             })
@@ -412,7 +431,7 @@ fn expiry(meta: &ResponseMeta, body: &ResponseBody) -> Result<(i64, i64), String
         .and_then(Loose::as_str)
         .and_then(parse_iso);
     if let Some(at) = absolute {
-        return Ok((at, at.saturating_sub(server_now(meta))));
+        return Ok((at, at.saturating_sub(server_now_latest(meta))));
     }
     let seconds = match &body.expires_in {
         Some(Loose::Num(n)) => Some(*n),
@@ -446,7 +465,7 @@ fn expiry(meta: &ResponseMeta, body: &ResponseBody) -> Result<(i64, i64), String
     Ok(match issued_at {
         Some(issued) => {
             let at = issued + lifetime;
-            (at, at.saturating_sub(server_now(meta)))
+            (at, at.saturating_sub(server_now_latest(meta)))
         }
         None => (meta.received_at_ms.saturating_add(lifetime), lifetime),
     })

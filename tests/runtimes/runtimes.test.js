@@ -29,7 +29,15 @@ import { getToken, isSehatmuError } from "sehatmu-auth";
 export async function check(baseUrl, clientId, clientSecret) {
   const token = await getToken(clientId, clientSecret, { baseUrl });
   const error = await getToken(clientId, "wrong-secret", { baseUrl }).catch((e) => e);
-  return { token: token.accessToken, code: error.code, branded: isSehatmuError(error), name: error.name };
+  // The browser guard: a secret to a host that is not loopback, through a fetch that answers
+  // itself. Browsers refuse before calling it; servers send.
+  let sent = 0;
+  const fetch = async () => (sent++, new Response('{"access_token": "t", "expires_in": 60}'));
+  const guarded = await getToken(clientId, clientSecret, { baseUrl: "https://sehatmu.example", fetch }).then(
+    () => "sent",
+    (e) => (e.field === "dangerouslyAllowBrowser" && sent === 0 ? "refused" : String(e)),
+  );
+  return { token: token.accessToken, code: error.code, branded: isSehatmuError(error), name: error.name, guarded };
 }
 `;
 
@@ -60,9 +68,10 @@ async function runScript(command, commandArgs) {
   return JSON.parse(stdout.trim().split("\n").at(-1));
 }
 
-function assertChecked(result) {
+function assertChecked(result, guarded = "sent") {
   assert.ok(mock.tokens.has(result.token), `a token of the mock server: ${JSON.stringify(result)}`);
   assert.deepEqual({ code: result.code, branded: result.branded, name: result.name }, EXPECTED);
+  assert.equal(result.guarded, guarded, "servers send the secret anywhere; browsers only to loopback");
 }
 
 describe("server runtimes", () => {
@@ -76,7 +85,9 @@ describe("server runtimes", () => {
         const [baseUrl, id, secret] = ${JSON.stringify(args)};
         const token = await getToken(id, secret, { baseUrl });
         const error = await getToken(id, "wrong-secret", { baseUrl }).catch((e) => e);
-        console.log(JSON.stringify({ token: token.accessToken, code: error.code, branded: isSehatmuError(error), name: error.name }));
+        const fetch = async () => new Response('{"access_token": "t", "expires_in": 60}');
+        const guarded = await getToken(id, secret, { baseUrl: "https://sehatmu.example", fetch }).then(() => "sent", String);
+        console.log(JSON.stringify({ token: token.accessToken, code: error.code, branded: isSehatmuError(error), name: error.name, guarded }));
       })();`;
     await writeFile(join(project, "main.cjs"), script);
     const { stdout } = await execFile(process.execPath, ["main.cjs"], { cwd: project });
@@ -220,7 +231,7 @@ check(params.get("base"), params.get("id"), params.get("secret")).then(
   test("plain ES modules, no bundler (import map to the web entry)", async () => {
     const importMap = `<script type="importmap">{"imports": {"sehatmu-auth": "/node_modules/sehatmu-auth/js/web.js"}}</script>`;
     await writeFile(join(project, "plain.html"), PAGE(`${importMap}<script type="module" src="/app.js"></script>`));
-    assertChecked(await load("plain.html"));
+    assertChecked(await load("plain.html"), "refused");
   });
 
   test("Vite 8", async () => {
@@ -231,13 +242,13 @@ check(params.get("base"), params.get("id"), params.get("secret")).then(
     await writeFile(join(root, "app.js"), MAIN);
     await writeFile(join(root, "index.html"), PAGE(`<script type="module" src="./app.js"></script>`));
     await build({ root, base: "./", logLevel: "error", build: { outDir: join(project, "dist-vite"), emptyOutDir: true } });
-    assertChecked(await load("dist-vite/index.html"));
+    assertChecked(await load("dist-vite/index.html"), "refused");
   });
 
   test("Vite 8, 20 page loads: no token request fails or shows as cancelled", async () => {
     // Reported once as net::ERR_ABORTED in about 2 of 7 loads; 20 loads catch a flake of that
     // rate with a probability above 99.9 %.
-    for (let i = 0; i < 20; i++) assertChecked(await load("dist-vite/index.html"));
+    for (let i = 0; i < 20; i++) assertChecked(await load("dist-vite/index.html"), "refused");
   });
 
   test("webpack 5", async () => {
@@ -250,7 +261,7 @@ check(params.get("base"), params.get("id"), params.get("secret")).then(
     );
     assert.ok(!stats.hasErrors(), stats.toString("errors-only"));
     await writeFile(join(outdir, "index.html"), PAGE(`<script src="app.js"></script>`));
-    assertChecked(await load("dist-webpack/index.html"));
+    assertChecked(await load("dist-webpack/index.html"), "refused");
   });
 
   test("esbuild, with the .wasm copied beside the bundle and its URL given to init()", async () => {
@@ -263,7 +274,7 @@ check(params.get("base"), params.get("id"), params.get("secret")).then(
     await build({ absWorkingDir: project, entryPoints: ["app-esbuild.js"], bundle: true, format: "esm", outdir, logLevel: "error" });
     await copyFile(join(project, "node_modules/sehatmu-auth/pkg/sehatmu_auth_bg.wasm"), join(outdir, "sehatmu_auth_bg.wasm"));
     await writeFile(join(outdir, "index.html"), PAGE(`<script type="module" src="app-esbuild.js"></script>`));
-    assertChecked(await load("dist-esbuild/index.html"));
+    assertChecked(await load("dist-esbuild/index.html"), "refused");
   });
 
   test("esbuild without that step: an expected failure, re-checked (it does not ship the .wasm)", async () => {

@@ -31,8 +31,9 @@ build() {
   # Both glues load sehatmu_auth_bg.wasm from their own folder, and wasm-bindgen writes the
   # same module for both: one optimised copy serves the two.
   cmp -s "$glue/$name/node/sehatmu_auth_bg.wasm" "$glue/$name/web/sehatmu_auth_bg.wasm"
-  node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers \
-    "$glue/$name/web/sehatmu_auth_bg.wasm" -o "$glue/$name/optimised.wasm"
+  # --flatten --rereloop before the second -Oz: 0.1 KB less, gzipped, than -Oz alone.
+  node_modules/.bin/wasm-opt -Oz --converge --flatten --rereloop -Oz --converge \
+    --strip-debug --strip-producers "$glue/$name/web/sehatmu_auth_bg.wasm" -o "$glue/$name/optimised.wasm"
   cp "$glue/$name/node/sehatmu_auth.js" "$out/sehatmu_auth.cjs"
   cp "$glue/$name/web/sehatmu_auth.js" "$out/sehatmu_auth.js"
   node scripts/minify-names.mjs "$glue/$name/optimised.wasm" "$out/sehatmu_auth_bg.wasm" \

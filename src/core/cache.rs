@@ -10,7 +10,8 @@
 //! // arrived at local time 0: the server's clock and ours agree.
 //! cache.take_fetched(3_600_000, 3_600_000, 0);
 //! assert_eq!(cache.plan(1_000, false, 60_000), Plan::UseCached);
-//! assert_eq!(cache.plan(3_550_000, false, 60_000), Plan::Fetch);
+//! assert_eq!(cache.plan(3_550_000, false, 60_000), Plan::RefreshAhead);
+//! assert_eq!(cache.plan(3_600_000, false, 60_000), Plan::Fetch);
 //! ```
 
 use super::{is_bearer_token, ErrorCode, DEFAULT_RETRY_AFTER_MS};
@@ -20,6 +21,9 @@ use super::{is_bearer_token, ErrorCode, DEFAULT_RETRY_AFTER_MS};
 pub enum Plan {
     /// Return the cached token: no request.
     UseCached,
+    /// Return the cached token, which has less than the skew left but is still valid, and
+    /// refresh it in the background (or let the refresh under way go on).
+    RefreshAhead,
     /// Fetch a token (or join the fetch under way).
     Fetch,
     /// Reject with a local `rate_limited`: the server asked for a wait that has not ended.
@@ -64,6 +68,7 @@ impl Cache {
                 }
             }
             _ if fresh && !force => Plan::UseCached,
+            _ if valid && !force => Plan::RefreshAhead,
             _ => Plan::Fetch,
         }
     }
@@ -159,9 +164,14 @@ mod tests {
     }
 
     #[test]
-    fn a_token_inside_the_skew_or_expired_is_fetched() {
+    fn a_token_inside_the_skew_serves_while_it_is_refreshed_and_an_expired_one_is_fetched() {
         let cache = cached(1_000_000);
-        assert_eq!(cache.plan(1_000_000 - SKEW, false, SKEW), Plan::Fetch);
+        assert_eq!(
+            cache.plan(1_000_000 - SKEW, false, SKEW),
+            Plan::RefreshAhead
+        );
+        assert_eq!(cache.plan(999_999, false, SKEW), Plan::RefreshAhead);
+        assert_eq!(cache.plan(999_999, true, SKEW), Plan::Fetch);
         assert_eq!(cache.plan(1_000_000, false, SKEW), Plan::Fetch);
         assert_eq!(cache.plan(2_000_000, false, SKEW), Plan::Fetch);
     }
@@ -188,7 +198,11 @@ mod tests {
             cache.plan(3_600_000 - SKEW - 1, false, SKEW),
             Plan::UseCached
         );
-        assert_eq!(cache.plan(3_600_000 - SKEW, false, SKEW), Plan::Fetch);
+        assert_eq!(
+            cache.plan(3_600_000 - SKEW, false, SKEW),
+            Plan::RefreshAhead
+        );
+        assert_eq!(cache.plan(3_600_000, false, SKEW), Plan::Fetch);
         // A stored token's expiry is read through the same offset.
         let mut other = cache;
         other.clear();

@@ -4,6 +4,7 @@
 //! Every message is one English sentence. Text that came from the server is redacted (see
 //! [`ClientSecret::redact`](super::ClientSecret::redact)) and shortened before it gets here.
 
+use super::text::join;
 use super::text::{decimal, one_line};
 use alloc::{string::String, vec::Vec};
 
@@ -103,7 +104,7 @@ impl Error {
             field: Some(field),
             ..Self::new(
                 ErrorCode::InvalidArgument,
-                ["Invalid ", field, ": it must be ", must, "."].concat(),
+                join(&["Invalid ", field, ": it must be ", must, "."]),
             )
         }
     }
@@ -112,15 +113,14 @@ impl Error {
     pub fn network(url: &str, detail: &str) -> Self {
         let detail = one_line(detail, 300);
         let message = if detail.is_empty() {
-            ["Could not reach the SehatMu token endpoint ", url, "."].concat()
+            join(&["Could not reach the SehatMu token endpoint ", url, "."])
         } else {
-            [
+            join(&[
                 "Could not reach the SehatMu token endpoint ",
                 url,
                 ": ",
                 &detail,
-            ]
-            .concat()
+            ])
         };
         Self::new(ErrorCode::NetworkError, message)
     }
@@ -133,12 +133,11 @@ impl Error {
             timeout_ms: Some(timeout_ms),
             ..Self::new(
                 ErrorCode::Timeout,
-                [
+                join(&[
                     "The SehatMu token request timed out after ",
                     &decimal(whole),
                     " ms.",
-                ]
-                .concat(),
+                ]),
             )
         }
     }
@@ -149,13 +148,12 @@ impl Error {
             timeout_ms: Some(waited_ms as f64),
             ..Self::new(
                 ErrorCode::Timeout,
-                [
+                join(&[
                     "Waited ",
                     &decimal(waited_ms),
                     " ms for another process's token request (the store's lock) and no token \
                      arrived.",
-                ]
-                .concat(),
+                ]),
             )
         }
     }
@@ -174,12 +172,11 @@ impl Error {
             retry_after_ms: Some(retry_after_ms),
             ..Self::new(
                 ErrorCode::RateLimited,
-                [
+                join(&[
                     "Not sending a token request: the SehatMu server asked to wait ",
                     &decimal(retry_after_ms.div_ceil(1000)),
                     " s more.",
-                ]
-                .concat(),
+                ]),
             )
         }
     }

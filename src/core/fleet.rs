@@ -11,6 +11,7 @@
 //! ```
 
 use super::retry::{backoff_ceiling_ms, doubled};
+use super::text::join;
 use super::Error;
 use alloc::string::String;
 
@@ -18,7 +19,7 @@ use alloc::string::String;
 /// never the secret. The lock and the shared wait use it with [`LOCK_SUFFIX`] and
 /// [`WAIT_SUFFIX`].
 pub fn store_key(token_url: &str, client_id: &str) -> String {
-    ["sehatmu-auth:", token_url, ":", client_id].concat()
+    join(&["sehatmu-auth:", token_url, ":", client_id])
 }
 
 /// Appended to the store key: the lock that makes one process of many fetch.

@@ -55,5 +55,5 @@ pub use response::{
 };
 pub use retry::{retry_delay_ms, BACKOFF_BASE_MS, BACKOFF_CAP_MS, DEFAULT_RETRIES, MAX_RETRIES};
 pub use secret::{ClientSecret, REDACTED};
-pub use text::{contains_ignore_ascii_case, decimal, one_line, replace_all, truncate_bytes};
+pub use text::{contains_ignore_ascii_case, decimal, join, one_line, replace_all, truncate_bytes};
 pub use time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};

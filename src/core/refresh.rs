@@ -10,7 +10,7 @@
 //! let (mut cache, mut refresh) = (Cache::default(), Refresh::new(settings, false, 0));
 //! assert_eq!(refresh.next(&mut cache, 0, Event::Begin, 0.5), Step::Fetch);
 //! let failed = Event::FetchFailed { code: ErrorCode::ServerError, retry_after_ms: None };
-//! assert_eq!(refresh.next(&mut cache, 0, failed, 0.5), Step::Sleep { ms: 125 });
+//! assert_eq!(refresh.next(&mut cache, 0, failed, 0.5), Step::Backoff { ms: 125 });
 //! assert_eq!(refresh.next(&mut cache, 125, Event::Done, 0.5), Step::Fetch);
 //! let fetched = Event::Fetched { expires_at_ms: 3_600_125, lifetime_ms: 3_600_000, received_at_ms: 125 };
 //! assert_eq!(refresh.next(&mut cache, 125, fetched, 0.5), Step::Finish(Outcome::Fetched));
@@ -57,8 +57,14 @@ pub enum Step {
     },
     /// Send one token request; answer [`Event::Fetched`] or [`Event::FetchFailed`].
     Fetch,
-    /// Wait `ms`; answer [`Event::Done`].
+    /// Wait `ms` before looking at the store again; answer [`Event::Done`].
     Sleep {
+        /// The pause.
+        ms: u64,
+    },
+    /// Wait `ms` before retry number [`Refresh::failures`] of the token request; answer
+    /// [`Event::Done`].
+    Backoff {
         /// The pause.
         ms: u64,
     },
@@ -193,7 +199,7 @@ impl Refresh {
         }
     }
 
-    /// The number of the try now failed (1 first), for a `retry` event.
+    /// How many tries have failed so far: the number of the retry a [`Step::Backoff`] is for.
     pub fn failures(&self) -> u32 {
         self.failures
     }
@@ -326,7 +332,7 @@ impl Refresh {
                     retry_delay_ms(self.failures, retries, code, retry_after_ms, random)
                 {
                     self.phase = Phase::BackingOff;
-                    return Step::Sleep { ms };
+                    return Step::Backoff { ms };
                 }
                 let shared = self.settings.store == Some(StoreKind::Shared);
                 match cache.blocked_until(now_ms) {
@@ -434,13 +440,13 @@ mod tests {
         assert_eq!(refresh.next(&mut cache, 0, Event::Begin, 0.0), Step::Fetch);
         assert_eq!(
             refresh.next(&mut cache, 0, failed(ErrorCode::ServerError), 0.0),
-            Step::Sleep { ms: 0 }
+            Step::Backoff { ms: 0 }
         );
         assert_eq!(refresh.next(&mut cache, 0, Event::Done, 0.0), Step::Fetch);
         assert_eq!(refresh.failures(), 1);
         assert_eq!(
             refresh.next(&mut cache, 0, failed(ErrorCode::Timeout), 0.999),
-            Step::Sleep { ms: 499 }
+            Step::Backoff { ms: 499 }
         );
         assert_eq!(refresh.next(&mut cache, 0, Event::Done, 0.0), Step::Fetch);
         assert_eq!(

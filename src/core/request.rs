@@ -17,6 +17,7 @@
 use alloc::string::String;
 use core::fmt;
 
+use super::text::join;
 use super::{form_encode, ClientSecret, Error};
 
 /// The documented sandbox host, used when no `baseUrl` is given.
@@ -128,7 +129,7 @@ pub fn is_loopback_host(hostname: &str) -> bool {
 /// no user name, password, query or fragment.
 pub fn token_url(base: Option<&ParsedUrl>) -> Result<String, Error> {
     let Some(base) = base else {
-        return Ok([DEFAULT_BASE_URL, TOKEN_PATH, GRANT_QUERY].concat());
+        return Ok(join(&[DEFAULT_BASE_URL, TOKEN_PATH, GRANT_QUERY]));
     };
     let secure = base.protocol == "https:";
     if !(secure || base.protocol == "http:" && is_loopback_host(&base.hostname)) {
@@ -147,7 +148,7 @@ pub fn token_url(base: Option<&ParsedUrl>) -> Result<String, Error> {
         ));
     }
     let root = base.href.trim_end_matches('/');
-    Ok([root, TOKEN_PATH, GRANT_QUERY].concat())
+    Ok(join(&[root, TOKEN_PATH, GRANT_QUERY]))
 }
 
 /// A credential argument: `value` is `None` where the caller passed something not a string.
@@ -188,14 +189,13 @@ pub fn build_request(
     base: Option<&ParsedUrl>,
 ) -> Result<TokenRequest, Error> {
     let url = token_url(base)?;
-    let body = [
+    let body = join(&[
         "client_id=",
         &form_encode(client_id),
         "&client_secret=",
         &form_encode(secret.expose()),
         "&grant_type=client_credentials",
-    ]
-    .concat();
+    ]);
     let base_len = url.len() - TOKEN_PATH.len() - GRANT_QUERY.len();
     Ok(TokenRequest {
         url,

@@ -72,6 +72,17 @@ pub fn truncate_bytes(text: &str, max_bytes: usize) -> String {
     text.get(..end).unwrap_or_default().to_owned()
 }
 
+/// `parts` end to end, as `[..].concat()` joins them, without alloc's `join_generic_copy`:
+/// its slice checks would bring integer formatting (for panic messages no one reads) into the
+/// `.wasm`.
+pub fn join(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|part| part.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
 /// `n` in decimal, as `n.to_string()` writes it, without `core::fmt` in the `.wasm`.
 pub fn decimal(n: u64) -> String {
     let mut digits = Vec::with_capacity(20);
@@ -90,6 +101,12 @@ pub fn decimal(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn join_joins_as_concat_does() {
+        assert_eq!(join(&["a", "", "bc"]), ["a", "", "bc"].concat());
+        assert_eq!(join(&[]), "");
+    }
 
     #[test]
     fn decimal_writes_what_to_string_writes() {

@@ -8,6 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, Headers, Request, UrlSearchParams};
 
 use super::platform::{fetch, get, set};
+use crate::core::join;
 
 /// Whether `fetch(input, init)` can be sent again after a 401: no body, or one of the kinds
 /// that a second `fetch` reads afresh (string, `URLSearchParams`, `Blob`, `ArrayBuffer` and
@@ -58,5 +59,5 @@ pub async fn authorised_fetch(
 /// `"Bearer <accessToken>"` of an `AccessToken`.
 pub fn bearer(token: &JsValue) -> String {
     let token = get(token, "accessToken").ok().and_then(|t| t.as_string());
-    ["Bearer ", &token.unwrap_or_default()].concat()
+    join(&["Bearer ", &token.unwrap_or_default()])
 }

@@ -14,6 +14,7 @@ use web_sys::{
 use super::args::Args;
 use super::body::parse;
 use super::platform::{call_method, fetch, get, set, Timer};
+use crate::core::join;
 use crate::core::{
     decode_body, interpret, no_answer, read_body_whole, Error, ErrorCode, ResponseMeta, Token,
     MAX_BODY_BYTES, REQUEST_HEADERS,
@@ -78,7 +79,7 @@ fn network_detail(error: &JsValue) -> String {
     let outer = message(error).unwrap_or_default();
     let inner = get(error, "cause").ok().as_ref().and_then(message);
     match inner {
-        Some(inner) if !inner.is_empty() => [&outer, " (", &inner, ")"].concat(),
+        Some(inner) if !inner.is_empty() => join(&[&outer, " (", &inner, ")"]),
         _ => outer,
     }
 }
@@ -195,6 +196,7 @@ async fn exchange(
     args: &Args,
     signal: Option<&AbortSignal>,
     now: &dyn Fn() -> i64,
+    keep_alive: bool,
 ) -> Result<Answer, Failure> {
     if let Some(signal) = signal.filter(|s| has_aborted(s)) {
         return Err(aborted(signal));
@@ -210,7 +212,7 @@ async fn exchange(
     let abort: Function = get(&controller, "abort").map_err(network)?.unchecked_into();
     let timer = args.timeout_ms.map(|ms| {
         let on_timeout: Function = abort.bind1(&controller, &TIMED_OUT.into()).unchecked_into();
-        Timer::start(&on_timeout, ms, &JsValue::UNDEFINED)
+        Timer::start(&on_timeout, ms, &JsValue::UNDEFINED, keep_alive)
     });
     let forward = match signal {
         Some(signal) => {
@@ -242,7 +244,8 @@ async fn exchange(
 }
 
 /// One token request with checked `args`, judged by the core; `now` is the clock that stamps
-/// the answer's arrival.
+/// the answer's arrival; `keep_alive` false lets a Node process exit while it runs (see
+/// [`Timer::start`]).
 ///
 /// # Errors
 /// Every code but `invalid_argument`, with its JS `cause` where there is one.
@@ -250,8 +253,9 @@ pub async fn fetch_token(
     args: &Args,
     signal: Option<&AbortSignal>,
     now: &dyn Fn() -> i64,
+    keep_alive: bool,
 ) -> Result<Fetched, Failure> {
-    let answer = exchange(args, signal, now).await?;
+    let answer = exchange(args, signal, now, keep_alive).await?;
     let (raw, fields) = parse(&answer.text);
     let retry_after = header(&answer.response, "retry-after");
     let date = header(&answer.response, "date");

@@ -18,7 +18,7 @@ async fn run(
     if let Some(refusal) = args.browser_refusal() {
         return Err(refusal.into());
     }
-    let fetched = fetch_token(&args, signal.as_ref(), &|| Date::now() as i64).await?;
+    let fetched = fetch_token(&args, signal.as_ref(), &|| Date::now() as i64, true).await?;
     Ok(convert::token(&fetched.token, &fetched.raw))
 }
 

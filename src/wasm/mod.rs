@@ -10,6 +10,7 @@ mod body;
 mod convert;
 #[cfg(feature = "server")]
 mod diagnostics;
+mod events;
 mod exchange;
 mod get_token;
 mod platform;

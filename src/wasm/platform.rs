@@ -117,9 +117,14 @@ pub fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static)
 pub struct Timer(JsValue);
 
 impl Timer {
-    /// Starts the timer.
-    pub fn start(handler: &Function, ms: f64, argument: &JsValue) -> Self {
-        Self(set_timeout(handler, ms, argument))
+    /// Starts the timer; where `keep_alive` is false, it does not keep a Node process alive
+    /// (the work of a background refresh must not hold a process that has nothing else to do).
+    pub fn start(handler: &Function, ms: f64, argument: &JsValue, keep_alive: bool) -> Self {
+        let handle = set_timeout(handler, ms, argument);
+        if !keep_alive && handle.is_object() {
+            let _ = call_method(&handle, "unref", &[]);
+        }
+        Self(handle)
     }
 }
 
@@ -129,11 +134,16 @@ impl Drop for Timer {
     }
 }
 
-/// A pause of `ms`.
-pub async fn sleep(ms: u64) {
+/// A pause of `ms` (see [`Timer::start`] for `keep_alive`).
+pub async fn sleep(ms: u64, keep_alive: bool) {
     let mut timer = None;
     let done = Promise::new(&mut |resolve, _| {
-        timer = Some(Timer::start(&resolve, ms as f64, &JsValue::UNDEFINED));
+        timer = Some(Timer::start(
+            &resolve,
+            ms as f64,
+            &JsValue::UNDEFINED,
+            keep_alive,
+        ));
     });
     let _ = JsFuture::from(done).await;
     drop(timer);

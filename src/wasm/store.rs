@@ -10,6 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::api_fetch::bearer;
 use super::args::Args;
 use super::platform::{call_method, get, set, Timer};
+use crate::core::join;
 use crate::core::{
     lock_ttl_ms, store_key, store_timeout_ms, Error, Event, StoreKind, LOCK_SUFFIX, WAIT_SUFFIX,
 };
@@ -63,7 +64,7 @@ fn warn(what: &str, error: &JsValue) {
         .ok()
         .and_then(|m| m.as_string())
         .unwrap_or_default();
-    console_warn(&["sehatmu-auth: ", what, ": ", &detail].concat());
+    console_warn(&join(&["sehatmu-auth: ", what, ": ", &detail]));
 }
 
 /// `value` awaited, whether it is a promise or not, or `Err(late)` once `ms` have passed
@@ -71,7 +72,8 @@ fn warn(what: &str, error: &JsValue) {
 async fn within(value: &JsValue, ms: f64, late: &JsValue) -> Result<JsValue, JsValue> {
     let answer = Promise::resolve(value);
     let mut timer = None;
-    let deadline = Promise::new(&mut |_, reject| timer = Some(Timer::start(&reject, ms, late)));
+    let deadline =
+        Promise::new(&mut |_, reject| timer = Some(Timer::start(&reject, ms, late, true)));
     let result = JsFuture::from(Promise::race(&Array::of2(&answer, &deadline))).await;
     drop(timer);
     result
@@ -112,7 +114,7 @@ impl Store {
             ));
         }
         let key = store_key(&args.request.url, client_id);
-        let suffixed = |suffix: &str| JsValue::from([&key, suffix].concat());
+        let suffixed = |suffix: &str| JsValue::from(join(&[&key, suffix]));
         Ok(Some(Store {
             kind: if has("lock") {
                 StoreKind::Shared

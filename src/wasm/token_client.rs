@@ -16,8 +16,9 @@ use web_sys::AbortSignal;
 use super::api_fetch::{authorised_fetch, bearer, replayable};
 use super::args::{self, Args};
 use super::convert;
+use super::events::Listeners;
 use super::exchange::{aborted, fetch_token, has_aborted, Failure, OnAbort};
-use super::platform::{get, promise, sleep};
+use super::platform::{call_method, get, promise, sleep};
 use super::store::Store;
 use crate::core::{
     client_settings, outcome_error, Cache, ClientSettings, Error, Event, Outcome, Plan, Refresh,
@@ -61,6 +62,7 @@ struct Client {
     /// The guard's refusal to send the secret from this browser: every call rejects with it
     /// (the constructor does not throw for it).
     browser_refusal: Option<Error>,
+    listeners: Listeners,
     state: RefCell<State>,
 }
 
@@ -94,7 +96,11 @@ impl Client {
 
     /// The one refresh that every concurrent caller awaits: the core's [`Refresh`] decides
     /// each step, and this loop takes it.
-    async fn refresh(self: Rc<Self>, force: bool) -> Result<JsValue, JsValue> {
+    ///
+    /// A refresh in the `background` (ahead of expiry, while the old token serves) does not keep
+    /// a Node process alive with its timers.
+    async fn refresh(self: Rc<Self>, force: bool, background: bool) -> Result<JsValue, JsValue> {
+        let keep_alive = !background;
         let settings = RefreshSettings {
             refresh_skew_ms: self.settings.refresh_skew_ms,
             retries: self.settings.retries,
@@ -118,26 +124,39 @@ impl Client {
             );
             let store = self.store.as_ref();
             event = match (step, store) {
-                (Step::Fetch, _) => match fetch_token(&self.args, None, &|| self.now()).await {
-                    Ok(fetched) => {
-                        token = convert::token(&fetched.token, &fetched.raw);
-                        Event::Fetched {
-                            expires_at_ms: fetched.token.expires_at_ms,
-                            lifetime_ms: fetched.token.lifetime_ms,
-                            received_at_ms: fetched.received_at_ms,
+                (Step::Fetch, _) => {
+                    match fetch_token(&self.args, None, &|| self.now(), keep_alive).await {
+                        Ok(fetched) => {
+                            token = convert::token(&fetched.token, &fetched.raw);
+                            Event::Fetched {
+                                expires_at_ms: fetched.token.expires_at_ms,
+                                lifetime_ms: fetched.token.lifetime_ms,
+                                received_at_ms: fetched.received_at_ms,
+                            }
+                        }
+                        Err(failed) => {
+                            let event = Event::FetchFailed {
+                                code: failed.error.code,
+                                retry_after_ms: failed.error.retry_after_ms,
+                            };
+                            failure = Some(failed);
+                            event
                         }
                     }
-                    Err(failed) => {
-                        let event = Event::FetchFailed {
-                            code: failed.error.code,
-                            retry_after_ms: failed.error.retry_after_ms,
-                        };
-                        failure = Some(failed);
-                        event
-                    }
-                },
+                }
                 (Step::Sleep { ms }, _) => {
-                    sleep(ms).await;
+                    sleep(ms, keep_alive).await;
+                    Event::Done
+                }
+                (Step::Backoff { ms }, _) => {
+                    if let Some(failed) = &failure {
+                        let attempt = JsValue::from(refresh.failures());
+                        let delay = JsValue::from(ms as f64);
+                        let code = JsValue::from(failed.error.code.as_str());
+                        let detail = [("attempt", &attempt), ("delayMs", &delay), ("code", &code)];
+                        self.listeners.fire("retry", &detail);
+                    }
+                    sleep(ms, keep_alive).await;
                     Event::Done
                 }
                 (Step::ReadStore, Some(store)) => {
@@ -169,19 +188,29 @@ impl Client {
                     store.release(release.take()).await;
                     Event::Done
                 }
-                (Step::Finish(Outcome::Fetched | Outcome::Stored), _) => {
+                (Step::Finish(outcome @ (Outcome::Fetched | Outcome::Stored)), _) => {
                     self.keep(&token);
+                    let source = if outcome == Outcome::Fetched {
+                        "network"
+                    } else {
+                        "store"
+                    };
+                    let source = JsValue::from(source);
+                    let expires_at = get(&token, "expiresAt").unwrap_or_default();
+                    let detail = [("source", &source), ("expiresAt", &expires_at)];
+                    self.listeners.fire("token", &detail);
                     return Ok(token);
                 }
                 (Step::Finish(outcome), _) => {
-                    return Err(match (outcome_error(outcome), failure) {
-                        (Some(error), _) => convert::error(&error, None),
-                        (None, Some(Failure { error, cause })) => {
-                            convert::error(&error, cause.as_ref())
-                        }
-                        // A failed fetch always left its failure.
-                        (None, None) => JsValue::UNDEFINED,
+                    if let Some(error) = outcome_error(outcome) {
+                        return Err(convert::error(&error, None));
+                    }
+                    // A failed fetch always left its failure.
+                    let error = failure.map_or(JsValue::UNDEFINED, |Failure { error, cause }| {
+                        convert::error(&error, cause.as_ref())
                     });
+                    self.listeners.fire("error", &[("error", &error)]);
+                    return Err(error);
                 }
                 // A store step with no store: the core asks none.
                 (_, None) => Event::StoreFailed,
@@ -193,31 +222,48 @@ impl Client {
     /// a warm cache costs one call into the module.
     fn token_or_flight(self: &Rc<Self>, force: bool) -> Result<Promise, Error> {
         let now = self.now();
-        {
+        let ahead = {
             let state = self.state.borrow();
-            match state.cache.plan(now, force, self.settings.refresh_skew_ms) {
-                Plan::UseCached => {
-                    if let Some((_, resolved)) = &state.token {
+            let plan = state.cache.plan(now, force, self.settings.refresh_skew_ms);
+            match (plan, &state.token) {
+                (Plan::UseCached, Some((_, resolved))) => return Ok(resolved.clone()),
+                (Plan::RefreshAhead, Some((token, resolved))) => {
+                    if state.flight.is_some() {
                         return Ok(resolved.clone());
                     }
+                    Some((token.clone(), resolved.clone()))
                 }
-                Plan::Blocked { retry_after_ms } => {
+                (Plan::Blocked { retry_after_ms }, _) => {
                     return Err(Error::rate_limited_locally(retry_after_ms))
                 }
-                Plan::Fetch => {}
+                _ => {
+                    if let Some(flight) = &state.flight {
+                        return Ok(flight.clone());
+                    }
+                    None
+                }
             }
-            if let Some(flight) = &state.flight {
-                return Ok(flight.clone());
-            }
-        }
+        };
+        let background = ahead.is_some();
         let client = Rc::clone(self);
         let flight = promise(async move {
-            let result = Rc::clone(&client).refresh(force).await;
+            let result = Rc::clone(&client).refresh(force, background).await;
             client.state.borrow_mut().flight = None;
             result
         });
         self.state.borrow_mut().flight = Some(flight.clone());
-        Ok(flight)
+        let Some((token, resolved)) = ahead else {
+            return Ok(flight);
+        };
+        // No caller awaits a refresh ahead: its failure is handled here (`Boolean` is a
+        // handler that makes no closure), and the next call tries again.
+        if let Ok(handler) = get(&js_sys::global(), "Boolean") {
+            let _ = call_method(&flight, "catch", &[&handler]);
+        }
+        let expires_at = get(&token, "expiresAt").unwrap_or_default();
+        self.listeners
+            .fire("refresh", &[("expiresAt", &expires_at)]);
+        Ok(resolved)
     }
 
     /// The token's promise for one caller: a `signal` ends only this caller's wait.
@@ -299,11 +345,8 @@ impl TokenClient {
     #[wasm_bindgen(js_name = getToken, unchecked_return_type = "Promise<AccessToken>")]
     pub fn get_token(
         &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "TokenCallOptions | null")] options: Option<
-            JsValue,
-        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "TokenCallOptions | null")] options: JsValue,
     ) -> Promise {
-        let options = options.unwrap_or(JsValue::UNDEFINED);
         let force = args::option(&options, "forceRefresh").map(|f| f.is_truthy());
         match force.and_then(|force| Ok((force, args::signal(&options)?))) {
             Ok((force, signal)) => self.client.get_token(force, signal),
@@ -357,6 +400,18 @@ impl TokenClient {
         })
     }
 
+    /// Calls `listener` for each event of `type` (see `TokenClientEventMap`).
+    #[wasm_bindgen(js_name = addEventListener, skip_typescript)]
+    pub fn add_event_listener(&self, kind: JsValue, listener: JsValue) {
+        self.client.listeners.change(true, kind, listener);
+    }
+
+    /// Stops calling `listener` for `type`.
+    #[wasm_bindgen(js_name = removeEventListener, skip_typescript)]
+    pub fn remove_event_listener(&self, kind: JsValue, listener: JsValue) {
+        self.client.listeners.change(false, kind, listener);
+    }
+
     /// The base URL the tokens come from (the default host where none was given), without a
     /// trailing slash: where a proxy in front of the API forwards to by default.
     #[wasm_bindgen(getter, js_name = baseUrl)]
@@ -396,6 +451,7 @@ impl TokenClient {
         Ok(TokenClient {
             client: Rc::new(Client {
                 browser_refusal: args.browser_refusal(),
+                listeners: Listeners::default(),
                 args,
                 settings,
                 store,

@@ -40,7 +40,7 @@ describe("cache and single flight", () => {
     assert.ok(second.every((t) => t.accessToken === first[0].accessToken));
   });
 
-  test("no request while more than refreshSkewMs is left; exactly one when less", async () => {
+  test("no request while more than refreshSkewMs is left; within it, the old token at once and one refresh", async () => {
     // The RFC 6749 shape counts expires_in from receipt: exact to the millisecond on our clock.
     const clock = manualClock();
     const tokens = client({ ...RFC6749, now: clock.now, refreshSkewMs: 60_000 });
@@ -50,10 +50,15 @@ describe("cache and single flight", () => {
     assert.equal((await tokens.getToken()).accessToken, first.accessToken);
     assert.equal(server.requests.length, 1);
     clock.t += 2;
+    const refreshed = new Promise((resolve) => tokens.addEventListener("token", resolve));
     const [a, b] = await Promise.all([tokens.getToken(), tokens.getToken()]);
+    assert.equal(a.accessToken, first.accessToken, "the still-valid token, at once");
+    assert.equal(b.accessToken, first.accessToken);
+    await refreshed;
+    assert.equal(server.requests.length, 2, "one refresh for both");
+    const next = await tokens.getToken();
+    assert.notEqual(next.accessToken, first.accessToken);
     assert.equal(server.requests.length, 2);
-    assert.notEqual(a.accessToken, first.accessToken);
-    assert.equal(a.accessToken, b.accessToken);
   });
 
   test("a token past expiry is never returned", async () => {
@@ -307,6 +312,10 @@ describe("clock skew", () => {
         assert.equal((await tokens.getToken()).accessToken, first.accessToken);
         assert.equal(skewed.requests.length, 1);
         clock.t += 10_000;
+        // Inside the skew on the server's clock: the old token while one refresh runs.
+        const refreshed = new Promise((resolve) => tokens.addEventListener("token", resolve));
+        assert.equal((await tokens.getToken()).accessToken, first.accessToken);
+        await refreshed;
         assert.notEqual((await tokens.getToken()).accessToken, first.accessToken);
         assert.equal(skewed.requests.length, 2);
       } finally {

@@ -1,6 +1,7 @@
-// `isSehatmuError`, shared by every entry, and the one SehatmuError the .wasm cannot make: the
-// one that says the .wasm could not be loaded. Every other SehatmuError is made by the module
-// (src/wasm/convert.rs), with the same brand.
+// `isSehatmuError`, shared by every entry, and the SehatmuErrors the .wasm does not make: the
+// one that says the .wasm could not be loaded, and those of sehatmu-auth/proxy, which runs on
+// servers without it. Every other SehatmuError is made by the module (src/wasm/convert.rs),
+// with the same brand.
 //
 // scripts/build.sh turns this file into pkg/errors.cjs for the CommonJS entry: keep it free of
 // imports, with the one `export` line at the end.
@@ -13,13 +14,20 @@ function isSehatmuError(value) {
   return typeof value === "object" && value !== null && value[BRAND] === true;
 }
 
-/** A `network_error` SehatmuError for a .wasm that could not be loaded (`cause`: why). */
-function loadError(cause) {
-  const error = new Error(`Could not load the sehatmu-auth WebAssembly module: ${cause?.message ?? cause}`, { cause });
+/**
+ * A SehatmuError made in JavaScript, branded and named as src/wasm/convert.rs makes them: for
+ * the errors of modules that run without the .wasm (the loaders, sehatmu-auth/proxy).
+ */
+function sehatmuError(code, message, fields, cause) {
+  const error = new Error(message, cause === undefined ? undefined : { cause });
   Object.defineProperty(error, "name", { value: "SehatmuError", writable: true, configurable: true });
   Object.defineProperty(error, BRAND, { value: true, configurable: true });
-  error.code = "network_error";
-  return error;
+  return Object.assign(error, { code }, fields);
 }
 
-export { isSehatmuError, loadError };
+/** A `network_error` SehatmuError for a .wasm that could not be loaded (`cause`: why). */
+function loadError(cause) {
+  return sehatmuError("network_error", `Could not load the sehatmu-auth WebAssembly module: ${cause?.message ?? cause}`, {}, cause);
+}
+
+export { isSehatmuError, loadError, sehatmuError };

@@ -7,27 +7,17 @@
 // browser-based OAuth apps calls a backend-for-frontend.
 //
 // Server-only, and JavaScript of its own: no browser entry imports it, so the web entry's
-// .wasm and glue stay as they are. It imports nothing, so it runs wherever `Request` and
+// .wasm and glue stay as they are. It imports only js/errors.js, so it runs wherever `Request` and
 // `Response` do (Node, Deno, Bun, workerd); `toNodeListener` needs no `node:` module either.
 //
 // Every rule has one home here: `pathRule` (which paths pass), `REQUEST_HEADERS` (which
 // request headers pass), `responseHeaders` (which response headers come back).
 
-/** The package's error brand (js/client.js's): `Symbol.for`, so every entry and copy agrees. */
-const BRAND = Symbol.for("sehatmu-auth.SehatmuError");
+import { isSehatmuError, sehatmuError } from "./errors.js";
 
 /** An `invalid_argument` SehatmuError, as the .wasm builds them. */
 function invalidArgument(field, must) {
-  const error = new Error(`Invalid ${field}: it must be ${must}.`);
-  Object.defineProperty(error, "name", { value: "SehatmuError", writable: true, configurable: true });
-  Object.defineProperty(error, BRAND, { value: true, writable: true, configurable: true });
-  error.code = "invalid_argument";
-  error.field = field;
-  return error;
-}
-
-function isSehatmuError(value) {
-  return typeof value === "object" && value !== null && value[BRAND] === true;
+  return sehatmuError("invalid_argument", `Invalid ${field}: it must be ${must}.`, { field });
 }
 
 const DEFAULT_PATHS = Object.freeze(["/fhir/"]);

@@ -199,6 +199,15 @@ impl Refresh {
         }
     }
 
+    /// Whether the refresh has its token (fetched, or taken from the store) and only shares it
+    /// or releases the lock before it ends: the client should serve that token from now on.
+    pub fn has_token(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Sharing(Outcome::Fetched) | Phase::Releasing(Outcome::Fetched | Outcome::Stored)
+        )
+    }
+
     /// How many tries have failed so far: the number of the retry a [`Step::Backoff`] is for.
     pub fn failures(&self) -> u32 {
         self.failures
@@ -530,11 +539,14 @@ mod tests {
             current: false,
         };
         assert_eq!(refresh.next(&mut cache, 0, empty, 0.0), Step::Fetch);
+        assert!(!refresh.has_token());
         assert_eq!(
             refresh.next(&mut cache, 0, fetched(0), 0.0),
             Step::WriteToken { ttl_ms: 3_600_000 }
         );
+        assert!(refresh.has_token(), "served while it is shared");
         assert_eq!(refresh.next(&mut cache, 0, Event::Done, 0.0), Step::Release);
+        assert!(refresh.has_token(), "served while the lock is released");
         assert_eq!(
             refresh.next(&mut cache, 0, Event::Done, 0.0),
             Step::Finish(Outcome::Fetched)

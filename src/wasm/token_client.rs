@@ -122,6 +122,11 @@ impl Client {
                 event,
                 Math::random(),
             );
+            // A token taken in is served at once, not after the store write or the lock's
+            // release still to come: a caller meanwhile must not get the token it replaces.
+            if refresh.has_token() {
+                self.keep(&token);
+            }
             let store = self.store.as_ref();
             event = match (step, store) {
                 (Step::Fetch, _) => {

@@ -348,12 +348,7 @@ async fn a_browser_sends_a_secret_only_to_loopback_or_when_told() {
             .await
             .is_ok()
     );
-    let bad = r#"{"dangerouslyAllowBrowser": "yes"}"#;
-    let error = settled(get_token("id".into(), SECRET.into(), with(bad)))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        text(&error, "field").as_deref(),
-        Some("dangerouslyAllowBrowser")
-    );
+    let not_true = r#"{"baseUrl": "https://sehatmu.example", "dangerouslyAllowBrowser": "yes"}"#;
+    let not_true = settled(get_token("id".into(), SECRET.into(), with(not_true))).await;
+    assert_eq!(not_true.is_err(), in_browser(), "only true opts in");
 }

@@ -155,6 +155,67 @@ describe("server runtimes", () => {
       await worker.dispose();
     }
   });
+
+  test("Cloudflare Workers: sehatmu-auth/proxy in front of the mock, the token added in the worker", { skip: workerdSkip }, async () => {
+    const { build } = await import("esbuild");
+    const { Miniflare } = await import("miniflare");
+    await writeFile(
+      join(project, "proxy-worker.js"),
+      `import { TokenClient } from "sehatmu-auth";
+       import { createProxy } from "sehatmu-auth/proxy";
+       let handler;
+       export default {
+         fetch(request, env) {
+           handler ??= createProxy({
+             client: new TokenClient({ clientId: env.ID, clientSecret: env.SECRET, baseUrl: env.BASE }),
+             authorize: (request) => request.headers.get("x-signed-in") === "yes",
+             prefix: "/sehatmu",
+           });
+           return handler(request);
+         },
+       };`,
+    );
+    const outdir = join(project, "dist-proxy-worker");
+    await build({
+      absWorkingDir: project,
+      entryPoints: ["proxy-worker.js"],
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      conditions: ["workerd", "worker", "browser"],
+      loader: { ".wasm": "copy" },
+      outdir,
+      logLevel: "error",
+    });
+    const worker = new Miniflare({
+      modules: true,
+      scriptPath: join(outdir, "proxy-worker.js"),
+      modulesRoot: outdir,
+      modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+      compatibilityDate: "2026-07-01",
+      bindings: { BASE: args[0], ID: args[1], SECRET: args[2] },
+    });
+    try {
+      mock.reset();
+      const refused = await worker.dispatchFetch("http://worker.test/sehatmu/fhir/Patient");
+      assert.equal(refused.status, 401);
+      await refused.text();
+      assert.equal(mock.requests.length, 0, "no token request for a refused caller");
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => worker.dispatchFetch("http://worker.test/sehatmu/fhir/Patient", { headers: { "x-signed-in": "yes" } })),
+      );
+      for (const answer of answers) {
+        assert.equal(answer.status, 200);
+        const text = await answer.text();
+        assert.ok(!text.includes(args[2]), "no secret in the answer");
+        assert.ok(![...mock.tokens.keys()].some((token) => text.includes(token)), "no token in the answer");
+      }
+      assert.equal(mock.requests.length, 1, "one token request for five proxied calls");
+      assert.equal(mock.apiRequests.length, 5);
+    } finally {
+      await worker.dispose();
+    }
+  });
 });
 
 describe("browsers (headless Chromium)", () => {

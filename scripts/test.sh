@@ -93,7 +93,7 @@ if [ -n "$warnings" ]; then
   exit 1
 fi
 shipped=$(tar -tzf "$tarball" | sed 's|^package/||') # the same files as the dry run's
-unexpected=$(grep -vxE 'package\.json|README\.md|CHANGELOG\.md|LICENSE-(MIT|APACHE)|bin/[a-z-]+\.js|js/[a-z]+\.(js|cjs|mjs|d\.ts)|mock/[a-z]+\.(js|d\.ts)|pkg/[a-z_]+\.(js|cjs|d\.cts|wasm)' <<< "$shipped" || true)
+unexpected=$(grep -vxE 'package\.json|README\.md|CHANGELOG\.md|LICENSE-(MIT|APACHE)|bin/[a-z-]+\.js|js/[a-z-]+\.(js|cjs|mjs|d\.ts)|mock/[a-z]+\.(js|d\.ts)|pkg/(server/)?[a-z_]+\.(js|cjs|d\.ts|d\.cts|wasm)' <<< "$shipped" || true)
 if [ -n "$unexpected" ]; then
   printf 'files that should not ship:\n%s\n' "$unexpected"
   exit 1

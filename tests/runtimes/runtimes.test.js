@@ -74,6 +74,43 @@ function assertChecked(result, guarded = "sent") {
   assert.equal(result.guarded, guarded, "servers send the secret anywhere; browsers only to loopback");
 }
 
+/**
+ * Bundles `source` (a worker module in the project) as wrangler 4 does and runs it in workerd
+ * through miniflare 4: `use(worker)` gets the running worker, which is disposed of after.
+ */
+async function withWorker(file, source, bindings, use) {
+  const { build } = await import("esbuild");
+  const { Miniflare } = await import("miniflare");
+  await writeFile(join(project, file), source);
+  const outdir = join(project, `dist-${file.replace(/\.js$/, "")}`);
+  // wrangler 4's resolution (its esbuild is this one, 0.28): the workerd, worker and browser
+  // conditions; a .wasm import stays a module of its own, which workerd compiles (CompiledWasm).
+  await build({
+    absWorkingDir: project,
+    entryPoints: [file],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    loader: { ".wasm": "copy" },
+    outdir,
+    logLevel: "error",
+  });
+  const worker = new Miniflare({
+    modules: true,
+    scriptPath: join(outdir, file),
+    modulesRoot: outdir,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    compatibilityDate: "2026-07-01", // workerd refuses a date newer than itself (1.20260730)
+    bindings,
+  });
+  try {
+    await use(worker);
+  } finally {
+    await worker.dispose();
+  }
+}
+
 describe("server runtimes", () => {
   test("Node: import", async () => {
     assertChecked(await runScript(process.execPath, ["main.js"]));
@@ -114,88 +151,35 @@ describe("server runtimes", () => {
   // miniflare 4 (current workerd) runs on Node >= 22 only: scripts/test.sh runs this file on Node 24.
   const workerdSkip = Number.parseInt(process.versions.node, 10) < 22 && "miniflare 4 needs Node >= 22";
   test("Cloudflare Workers (workerd through miniflare 4, bundled as wrangler 4 does)", { skip: workerdSkip }, async () => {
-    const { build } = await import("esbuild");
-    const { Miniflare } = await import("miniflare");
-    await writeFile(
-      join(project, "worker.js"),
-      `import { check } from "./check.js";
-       export default {
-         async fetch(request) {
-           const params = new URL(request.url).searchParams;
-           return Response.json(await check(params.get("base"), params.get("id"), params.get("secret")));
-         },
-       };`,
-    );
-    const outdir = join(project, "dist-worker");
-    // wrangler 4's resolution (its esbuild is this one, 0.28): the workerd, worker and browser
-    // conditions; a .wasm import stays a module of its own, which workerd compiles (CompiledWasm).
-    await build({
-      absWorkingDir: project,
-      entryPoints: ["worker.js"],
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      conditions: ["workerd", "worker", "browser"],
-      loader: { ".wasm": "copy" },
-      outdir,
-      logLevel: "error",
-    });
-    const worker = new Miniflare({
-      modules: true,
-      scriptPath: join(outdir, "worker.js"),
-      modulesRoot: outdir,
-      modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-      compatibilityDate: "2026-07-01", // workerd refuses a date newer than itself (1.20260730)
-    });
-    try {
+    const source = `import { check } from "./check.js";
+      export default {
+        async fetch(request) {
+          const params = new URL(request.url).searchParams;
+          return Response.json(await check(params.get("base"), params.get("id"), params.get("secret")));
+        },
+      };`;
+    await withWorker("worker.js", source, {}, async (worker) => {
       const query = new URLSearchParams({ base: args[0], id: args[1], secret: args[2] });
       const response = await worker.dispatchFetch(`http://worker.test/?${query}`);
       assertChecked(await response.json());
-    } finally {
-      await worker.dispose();
-    }
+    });
   });
 
   test("Cloudflare Workers: sehatmu-auth/proxy in front of the mock, the token added in the worker", { skip: workerdSkip }, async () => {
-    const { build } = await import("esbuild");
-    const { Miniflare } = await import("miniflare");
-    await writeFile(
-      join(project, "proxy-worker.js"),
-      `import { TokenClient } from "sehatmu-auth";
-       import { createProxy } from "sehatmu-auth/proxy";
-       let handler;
-       export default {
-         fetch(request, env) {
-           handler ??= createProxy({
-             client: new TokenClient({ clientId: env.ID, clientSecret: env.SECRET, baseUrl: env.BASE }),
-             authorize: (request) => request.headers.get("x-signed-in") === "yes",
-             prefix: "/sehatmu",
-           });
-           return handler(request);
-         },
-       };`,
-    );
-    const outdir = join(project, "dist-proxy-worker");
-    await build({
-      absWorkingDir: project,
-      entryPoints: ["proxy-worker.js"],
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      conditions: ["workerd", "worker", "browser"],
-      loader: { ".wasm": "copy" },
-      outdir,
-      logLevel: "error",
-    });
-    const worker = new Miniflare({
-      modules: true,
-      scriptPath: join(outdir, "proxy-worker.js"),
-      modulesRoot: outdir,
-      modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-      compatibilityDate: "2026-07-01",
-      bindings: { BASE: args[0], ID: args[1], SECRET: args[2] },
-    });
-    try {
+    const source = `import { TokenClient } from "sehatmu-auth";
+      import { createProxy } from "sehatmu-auth/proxy";
+      let handler;
+      export default {
+        fetch(request, env) {
+          handler ??= createProxy({
+            client: new TokenClient({ clientId: env.ID, clientSecret: env.SECRET, baseUrl: env.BASE }),
+            authorize: (request) => request.headers.get("x-signed-in") === "yes",
+            prefix: "/sehatmu",
+          });
+          return handler(request);
+        },
+      };`;
+    await withWorker("proxy-worker.js", source, { BASE: args[0], ID: args[1], SECRET: args[2] }, async (worker) => {
       mock.reset();
       const refused = await worker.dispatchFetch("http://worker.test/sehatmu/fhir/Patient");
       assert.equal(refused.status, 401);
@@ -212,9 +196,7 @@ describe("server runtimes", () => {
       }
       assert.equal(mock.requests.length, 1, "one token request for five proxied calls");
       assert.equal(mock.apiRequests.length, 5);
-    } finally {
-      await worker.dispose();
-    }
+    });
   });
 });
 

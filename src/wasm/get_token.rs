@@ -26,9 +26,9 @@ async fn run(
 /// form-encoded in the body. Resolves to the {@link AccessToken}; every failure rejects with a
 /// {@link SehatmuError}, bad arguments with `invalid_argument` before any network I/O. Never
 /// throws synchronously.
-///
-/// Its promise is the Rust future's, made by the crate's one `future_to_promise` instance
-/// ([`promise`]): an `async fn` export would get its own copy of the executor's glue.
+//
+// Its promise is the Rust future's, made by the crate's one `future_to_promise` instance
+// (`promise`): an `async fn` export would get its own copy of the executor's glue.
 #[wasm_bindgen(js_name = getToken, unchecked_return_type = "Promise<AccessToken>")]
 pub fn get_token(
     #[wasm_bindgen(js_name = clientId, unchecked_param_type = "string")] client_id: JsValue,

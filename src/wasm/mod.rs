@@ -14,6 +14,7 @@ mod events;
 mod exchange;
 mod get_token;
 mod platform;
+mod refresh;
 #[cfg(not(feature = "std"))]
 mod runtime;
 // Token stores are for servers: the browser build leaves them out (`no_store.rs`).

@@ -1,14 +1,14 @@
 //! `TokenClient`: the token that the rest of the SehatMu API needs, cached, refreshed before it
 //! expires, fetched once for any number of concurrent callers, retried after transient
 //! failures, and never requested while the server's wait after a failure runs. Every decision
-//! is the core's ([`Cache`] for each call, [`Refresh`] for each refresh); this file holds the
-//! JS state and does the I/O they ask for.
+//! is the core's ([`Cache`] for each call, `Refresh` for each refresh, whose loop is
+//! `refresh.rs`); this file holds the JS state and the exports.
 
 use alloc::rc::Rc;
 use alloc::string::String;
 use core::cell::RefCell;
 
-use js_sys::{Array, Date, Function, Math, Promise};
+use js_sys::{Array, Date, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
@@ -17,13 +17,10 @@ use super::api_fetch::{authorised_fetch, bearer, replayable};
 use super::args::{self, Args};
 use super::convert;
 use super::events::Listeners;
-use super::exchange::{aborted, fetch_token, has_aborted, Failure, OnAbort};
-use super::platform::{call_method, get, promise, sleep};
+use super::exchange::{aborted, has_aborted, Failure, OnAbort};
+use super::platform::{call_method, get, promise};
 use super::store::Store;
-use crate::core::{
-    client_settings, outcome_error, Cache, ClientSettings, Error, Event, Outcome, Plan, Refresh,
-    RefreshSettings, Step,
-};
+use crate::core::{client_settings, Cache, ClientSettings, Error, Plan};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TOKEN_CLIENT_OPTIONS: &str = r#"
@@ -54,21 +51,21 @@ struct State {
 }
 
 /// A client's options and state, shared by its promises.
-struct Client {
-    args: Args,
-    settings: ClientSettings,
-    store: Option<Store>,
+pub(super) struct Client {
+    pub(super) args: Args,
+    pub(super) settings: ClientSettings,
+    pub(super) store: Option<Store>,
     clock: Option<Function>,
     /// The guard's refusal to send the secret from this browser: every call rejects with it
     /// (the constructor does not throw for it).
     browser_refusal: Option<Error>,
-    listeners: Listeners,
+    pub(super) listeners: Listeners,
     state: RefCell<State>,
 }
 
 impl Client {
     /// The caller's clock (`now`), or `Date.now` where it has none or it fails.
-    fn now(&self) -> i64 {
+    pub(super) fn now(&self) -> i64 {
         let Some(clock) = &self.clock else {
             return Date::now() as i64;
         };
@@ -81,7 +78,7 @@ impl Client {
     }
 
     /// The cached token, if there is one.
-    fn token(&self) -> Option<JsValue> {
+    pub(super) fn token(&self) -> Option<JsValue> {
         self.state
             .borrow()
             .token
@@ -89,138 +86,14 @@ impl Client {
             .map(|(token, _)| token.clone())
     }
 
-    /// `token` is the client's token now (the cache already says until when).
-    fn keep(&self, token: &JsValue) {
-        self.state.borrow_mut().token = Some((token.clone(), Promise::resolve(token)));
+    /// The cache, for a refresh to update between its steps (never across an await).
+    pub(super) fn cache(&self) -> core::cell::RefMut<'_, Cache> {
+        core::cell::RefMut::map(self.state.borrow_mut(), |state| &mut state.cache)
     }
 
-    /// The one refresh that every concurrent caller awaits: the core's [`Refresh`] decides
-    /// each step, and this loop takes it.
-    ///
-    /// A refresh in the `background` (ahead of expiry, while the old token serves) does not keep
-    /// a Node process alive with its timers.
-    async fn refresh(self: Rc<Self>, force: bool, background: bool) -> Result<JsValue, JsValue> {
-        let keep_alive = !background;
-        let settings = RefreshSettings {
-            refresh_skew_ms: self.settings.refresh_skew_ms,
-            retries: self.settings.retries,
-            store: self.store.as_ref().map(Store::kind),
-            lock_ttl_ms: self.store.as_ref().map_or(0, Store::lock_ttl_ms),
-        };
-        let mut refresh = Refresh::new(settings, force, self.now());
-        let current = self.token().as_ref().map(bearer);
-        // What the outcome will be made of: the last token fetched or read, the last failure.
-        let mut token = JsValue::UNDEFINED;
-        let mut failure = None;
-        let mut release = None;
-        let mut event = Event::Begin;
-        loop {
-            let now = self.now();
-            let step = refresh.next(
-                &mut self.state.borrow_mut().cache,
-                now,
-                event,
-                Math::random(),
-            );
-            // A token taken in is served at once, not after the store write or the lock's
-            // release still to come: a caller meanwhile must not get the token it replaces.
-            if refresh.has_token() {
-                self.keep(&token);
-            }
-            let store = self.store.as_ref();
-            event = match (step, store) {
-                (Step::Fetch, _) => {
-                    match fetch_token(&self.args, None, &|| self.now(), keep_alive).await {
-                        Ok(fetched) => {
-                            token = convert::token(&fetched.token, &fetched.raw);
-                            Event::Fetched {
-                                expires_at_ms: fetched.token.expires_at_ms,
-                                lifetime_ms: fetched.token.lifetime_ms,
-                                received_at_ms: fetched.received_at_ms,
-                            }
-                        }
-                        Err(failed) => {
-                            let event = Event::FetchFailed {
-                                code: failed.error.code,
-                                retry_after_ms: failed.error.retry_after_ms,
-                            };
-                            failure = Some(failed);
-                            event
-                        }
-                    }
-                }
-                (Step::Sleep { ms }, _) => {
-                    sleep(ms, keep_alive).await;
-                    Event::Done
-                }
-                (Step::Backoff { ms }, _) => {
-                    if let Some(failed) = &failure {
-                        let attempt = JsValue::from(refresh.failures());
-                        let delay = JsValue::from(ms as f64);
-                        let code = JsValue::from(failed.error.code.as_str());
-                        let detail = [("attempt", &attempt), ("delayMs", &delay), ("code", &code)];
-                        self.listeners.fire("retry", &detail);
-                    }
-                    sleep(ms, keep_alive).await;
-                    Event::Done
-                }
-                (Step::ReadStore, Some(store)) => {
-                    let (entry, event) = store.read_token(current.as_deref()).await;
-                    token = entry;
-                    event
-                }
-                (Step::ReadWait, Some(store)) => store.read_wait().await,
-                (Step::Lock { .. }, Some(store)) => {
-                    let (taken, event) = store.lock().await;
-                    release = taken;
-                    event
-                }
-                (Step::WriteToken { ttl_ms }, Some(store)) => {
-                    store.write_token(&token, ttl_ms).await;
-                    Event::Done
-                }
-                (
-                    Step::WriteWait {
-                        retry_at_ms,
-                        ttl_ms,
-                    },
-                    Some(store),
-                ) => {
-                    store.write_wait(retry_at_ms, ttl_ms).await;
-                    Event::Done
-                }
-                (Step::Release, Some(store)) => {
-                    store.release(release.take()).await;
-                    Event::Done
-                }
-                (Step::Finish(outcome @ (Outcome::Fetched | Outcome::Stored)), _) => {
-                    self.keep(&token);
-                    let source = if outcome == Outcome::Fetched {
-                        "network"
-                    } else {
-                        "store"
-                    };
-                    let source = JsValue::from(source);
-                    let expires_at = get(&token, "expiresAt").unwrap_or_default();
-                    let detail = [("source", &source), ("expiresAt", &expires_at)];
-                    self.listeners.fire("token", &detail);
-                    return Ok(token);
-                }
-                (Step::Finish(outcome), _) => {
-                    if let Some(error) = outcome_error(outcome) {
-                        return Err(convert::error(&error, None));
-                    }
-                    // A failed fetch always left its failure.
-                    let error = failure.map_or(JsValue::UNDEFINED, |Failure { error, cause }| {
-                        convert::error(&error, cause.as_ref())
-                    });
-                    self.listeners.fire("error", &[("error", &error)]);
-                    return Err(error);
-                }
-                // A store step with no store: the core asks none.
-                (_, None) => Event::StoreFailed,
-            };
-        }
+    /// `token` is the client's token now (the cache already says until when).
+    pub(super) fn keep(&self, token: &JsValue) {
+        self.state.borrow_mut().token = Some((token.clone(), Promise::resolve(token)));
     }
 
     /// The cached token's promise, or the shared refresh's, decided without awaiting anything:

@@ -137,3 +137,33 @@ void createProxy({ client });
 void createProxy({ client, authorize: () => true, paths: "/fhir/" });
 // @ts-expect-error the handler takes a Request
 void handler("https://app.example/sehatmu/fhir/Patient");
+
+// The fetch option and the browser opt-in, on both kinds of options.
+const proxied: GetTokenOptions = { fetch: (input, init) => fetch(input, init), dangerouslyAllowBrowser: true };
+export const viaProxy = new TokenClient({ clientId: "id", clientSecret: "secret", fetch: globalThis.fetch, dangerouslyAllowBrowser: false });
+export const viaProxyToken = getToken("id", "secret", proxied);
+// @ts-expect-error a signal is each call's, never the client's
+export const noClientSignal = new TokenClient({ clientId: "id", clientSecret: "secret", signal: new AbortController().signal });
+
+// Lifecycle events: each type's detail is typed, for a function or a handleEvent object.
+client.addEventListener("token", (event) => {
+  const source: "network" | "store" = event.detail.source;
+  const expiresAt: number = event.detail.expiresAt;
+  void [source, expiresAt];
+});
+client.addEventListener("retry", {
+  handleEvent(event) {
+    const code: SehatmuErrorCode = event.detail.code;
+    const delay: number = event.detail.delayMs + event.detail.attempt;
+    void [code, delay];
+  },
+});
+const onError = (event: CustomEvent<{ error: SehatmuError }>) => void event.detail.error.code;
+client.addEventListener("error", onError);
+client.removeEventListener("error", onError);
+client.addEventListener("refresh", (event) => void event.detail.expiresAt);
+// @ts-expect-error there is no such event
+client.addEventListener("expired", () => {});
+// @ts-expect-error a token event's detail has no code
+client.addEventListener("token", (event) => void event.detail.code);
+export const base: string = client.baseUrl;

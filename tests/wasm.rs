@@ -274,6 +274,61 @@ async fn a_client_caches_shares_one_request_and_holds_back_after_a_401() {
 }
 
 #[wasm_bindgen_test]
+async fn concurrent_401s_replace_the_token_once_and_each_call_is_replayed_once() {
+    let far = |token: &str| FAR.replace("abc", token);
+    let answers = format!(
+        r#"[[200, {}, {{}}], [401, "", {{}}], [401, "", {{}}], [200, {}, {{}}], [200, "a", {{}}], [200, "b", {{}}]]"#,
+        JSON::stringify(&far("abc").into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        JSON::stringify(&far("def").into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+    );
+    let (fetch, calls) = canned_fetch(&answers);
+    let tokens = client(&fetch, "");
+    settled(tokens.get_token(JsValue::UNDEFINED))
+        .await
+        .expect("a token");
+    let api = JsValue::from("https://sehatmu.example/fhir/Patient");
+    let both = [
+        tokens.fetch(api.clone(), JsValue::UNDEFINED),
+        tokens.fetch(api, JsValue::UNDEFINED),
+    ];
+    for response in both {
+        let response = settled(response).await.expect("a response");
+        assert_eq!(get(&response, "status").as_f64(), Some(200.0));
+    }
+    let sent: Vec<String> = calls
+        .iter()
+        .map(|call| text(&call, "input").unwrap())
+        .collect();
+    let token_requests = sent
+        .iter()
+        .filter(|url| url.contains("/oauth/token"))
+        .count();
+    assert_eq!((sent.len(), token_requests), (6, 2), "{sent:?}");
+    let last = calls.get(5);
+    let headers = get(&last, "init.headers").unchecked_into::<web_sys::Headers>();
+    let authorization = headers.get("authorization").ok().flatten();
+    assert_eq!(authorization.as_deref(), Some("Bearer def"));
+}
+
+#[wasm_bindgen_test]
+async fn a_fetch_signal_ends_its_wait_for_a_token_with_the_signal_reason() {
+    let (fetch, calls) = canned_fetch(r#"["hang"]"#);
+    let tokens = client(&fetch, r#", "timeoutMs": 0"#);
+    let init = Object::new().into();
+    abort_later(&init, 20, "stop");
+    let api = JsValue::from("https://sehatmu.example/fhir/Patient");
+    let error = settled(tokens.fetch(api, init)).await.unwrap_err();
+    assert_eq!(error.as_string().as_deref(), Some("stop"));
+    assert_eq!(calls.length(), 1, "the token request only");
+}
+
+#[wasm_bindgen_test]
 async fn a_client_checks_its_options_and_each_calls_with_the_same_rules() {
     let (fetch, _) = canned_fetch("[]");
     for (extra, field) in [

@@ -12,8 +12,13 @@
 //! assert_eq!(cache.plan(1_000, false, 60_000), Plan::UseCached);
 //! assert_eq!(cache.plan(3_550_000, false, 60_000), Plan::RefreshAhead);
 //! assert_eq!(cache.plan(3_600_000, false, 60_000), Plan::Fetch);
+//! // A token that lives 30 s is refreshed at half its life, not on every call.
+//! cache.take_fetched(3_630_000, 30_000, 3_600_000);
+//! assert_eq!(cache.plan(3_614_999, false, 60_000), Plan::UseCached);
+//! assert_eq!(cache.plan(3_615_000, false, 60_000), Plan::RefreshAhead);
 //! ```
 
+use super::refresh::Need;
 use super::{is_bearer_token, ErrorCode, DEFAULT_RETRY_AFTER_MS};
 
 /// What a `getToken` call does now.
@@ -41,22 +46,34 @@ pub struct Cache {
     /// The server's clock minus ours, from the last answer: it turns a stored token's
     /// `expiresAt` (the server's statement) into the local moment it stops being usable.
     offset_ms: i64,
-}
-
-/// Whether a token usable until `usable_until` still has more than `refresh_skew_ms` left
-/// at `now_ms`: the one rule for a cached token, a fresh answer and a stored entry.
-fn fresh(usable_until: i64, now_ms: i64, refresh_skew_ms: i64) -> bool {
-    usable_until.saturating_sub(now_ms) > refresh_skew_ms
+    /// How long the last token fetched had to live when it arrived, on the server's clock:
+    /// the server's lifetime for this client's tokens.
+    lifetime_ms: Option<i64>,
 }
 
 impl Cache {
+    /// How much of its life a token may have left before it is refreshed: `refresh_skew_ms`,
+    /// or half the server's lifetime where that is shorter, so that a token that lives less
+    /// than the skew is still used for half its life instead of being fetched on every call.
+    fn skew_ms(&self, refresh_skew_ms: i64) -> i64 {
+        self.lifetime_ms.map_or(refresh_skew_ms, |lifetime| {
+            refresh_skew_ms.min(lifetime / 2)
+        })
+    }
+
+    /// Whether a token usable until `usable_until` is still more than the skew from its end
+    /// at `now_ms`: the one rule for a cached token, a fresh answer and a stored entry.
+    fn fresh(&self, usable_until: i64, now_ms: i64, refresh_skew_ms: i64) -> bool {
+        usable_until.saturating_sub(now_ms) > self.skew_ms(refresh_skew_ms)
+    }
+
     /// The plan for a call at `now_ms`. The server's wait blocks every request, `force`d ones
     /// too, but not a cached token that is still valid when the caller did not force.
     pub fn plan(&self, now_ms: i64, force: bool, refresh_skew_ms: i64) -> Plan {
         let valid = self.usable_until.is_some_and(|until| until > now_ms);
         let fresh = self
             .usable_until
-            .is_some_and(|until| fresh(until, now_ms, refresh_skew_ms));
+            .is_some_and(|until| self.fresh(until, now_ms, refresh_skew_ms));
         match self.blocked_until {
             Some(until) if until > now_ms => {
                 if valid && !force {
@@ -81,11 +98,13 @@ impl Cache {
         let server_received_at = expires_at_ms.saturating_sub(lifetime_ms);
         self.offset_ms = server_received_at.saturating_sub(received_at_ms);
         self.usable_until = Some(received_at_ms.saturating_add(lifetime_ms));
+        self.lifetime_ms = Some(lifetime_ms);
     }
 
     /// A store's entry, as its `accessToken` and `expiresAt` read: taken (and `true`) where it
-    /// is a bearer token that, on the server's clock as last measured, has more than
-    /// `refresh_skew_ms` left at `now_ms`; otherwise ignored (`false`), to be replaced.
+    /// is a bearer token that, on the server's clock as last measured, is more than the skew
+    /// (`refresh_skew_ms`, or half the lifetime of the last token fetched) from its end at
+    /// `now_ms`; otherwise ignored (`false`), to be replaced.
     pub fn take_stored(
         &mut self,
         access_token: Option<&str>,
@@ -99,7 +118,7 @@ impl Cache {
         };
         // A finite f64 saturates into i64.
         let usable_until = (expires_at as i64).saturating_sub(self.offset_ms);
-        if !fresh(usable_until, now_ms, refresh_skew_ms) {
+        if !self.fresh(usable_until, now_ms, refresh_skew_ms) {
             return false;
         }
         self.usable_until = Some(usable_until);
@@ -109,6 +128,21 @@ impl Cache {
     /// The cached token was dropped.
     pub fn clear(&mut self) {
         self.usable_until = None;
+    }
+
+    /// The API answered 401 to a request sent with the client's token (`sent_current`) or
+    /// with one it has replaced since: what the request's one replay needs. Each token is
+    /// refreshed once, however many requests it failed: the client's own is dropped and
+    /// replaced ([`Need::Replacement`]: a refresh under way, or one that takes another
+    /// process's newer token from the store before it fetches); an older one's requests are
+    /// replayed with the newer token as any call would get it ([`Need::Fresh`]).
+    pub fn rejected(&mut self, sent_current: bool) -> Need {
+        if sent_current {
+            self.clear();
+            Need::Replacement
+        } else {
+            Need::Fresh
+        }
     }
 
     /// A fetch failed at `now_ms` with an error of `code` (and its `retryAfterMs`):
@@ -228,6 +262,43 @@ mod tests {
             assert!(!cache.take_stored(token, expires_at, 0, SKEW), "{token:?}");
             assert_eq!(cache.plan(0, false, SKEW), Plan::Fetch);
         }
+    }
+
+    #[test]
+    fn a_token_that_lives_less_than_the_skew_serves_for_half_its_life() {
+        // 30 s on the server's clock, received at local time 1,000.
+        let mut cache = Cache::default();
+        cache.take_fetched(31_000, 30_000, 1_000);
+        assert_eq!(cache.plan(1_000, false, SKEW), Plan::UseCached);
+        assert_eq!(cache.plan(15_999, false, SKEW), Plan::UseCached);
+        assert_eq!(cache.plan(16_000, false, SKEW), Plan::RefreshAhead);
+        assert_eq!(cache.plan(31_000, false, SKEW), Plan::Fetch);
+        // A stored token of the same server is judged by the same half.
+        let mut other = cache;
+        other.clear();
+        assert!(other.take_stored(Some("t"), Some(45_000.0), 29_999, SKEW));
+        assert!(!other.take_stored(Some("t"), Some(45_000.0), 30_000, SKEW));
+        // A long-lived token keeps the skew.
+        let mut cache = Cache::default();
+        cache.take_fetched(3_600_000, 3_600_000, 0);
+        assert_eq!(cache.plan(3_540_000, false, SKEW), Plan::RefreshAhead);
+        // Without a fetched token the lifetime is unknown: the skew alone.
+        let mut cache = Cache::default();
+        assert!(!cache.take_stored(Some("t"), Some(30_000.0), 0, SKEW));
+    }
+
+    #[test]
+    fn a_401_drops_only_the_token_it_was_sent_with() {
+        let mut cache = cached(1_000_000);
+        // Sent with a token the client has replaced since: replayed with the newer one.
+        assert_eq!(cache.rejected(false), Need::Fresh);
+        assert_eq!(cache.plan(0, false, SKEW), Plan::UseCached);
+        // Sent with the client's own: dropped, replaced.
+        assert_eq!(cache.rejected(true), Need::Replacement);
+        assert_eq!(cache.plan(0, false, SKEW), Plan::Fetch);
+        // The server's wait still holds the replacement back.
+        cache.fail(ErrorCode::InvalidCredentials, None, 0);
+        assert!(matches!(cache.plan(0, false, SKEW), Plan::Blocked { .. }));
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub use fleet::{
 pub use form::form_encode;
 pub use guard::{browser_refusal, Runtime, ALLOW_BROWSER_OPTION};
 pub use options::{client_settings, ClientSettings, DEFAULT_REFRESH_SKEW_MS};
-pub use refresh::{outcome_error, Event, Outcome, Refresh, RefreshSettings, Step, StoreKind};
+pub use refresh::{outcome_error, Event, Need, Outcome, Refresh, RefreshSettings, Step, StoreKind};
 pub use request::{
     build_request, credential, is_loopback_host, timeout, token_url, FormBody, ParsedUrl,
     TokenRequest, BASE_URL_MUST, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS,

@@ -5,9 +5,9 @@
 //! back; every decision, from the retries to a waiter's patience, is taken here.
 //!
 //! ```
-//! use sehatmu_auth::core::{Cache, ErrorCode, Event, Outcome, Refresh, RefreshSettings, Step};
+//! use sehatmu_auth::core::{Cache, ErrorCode, Event, Need, Outcome, Refresh, RefreshSettings, Step};
 //! let settings = RefreshSettings { refresh_skew_ms: 60_000, retries: 1, store: None, lock_ttl_ms: 0 };
-//! let (mut cache, mut refresh) = (Cache::default(), Refresh::new(settings, false, 0));
+//! let (mut cache, mut refresh) = (Cache::default(), Refresh::new(settings, Need::Fresh, 0));
 //! assert_eq!(refresh.next(&mut cache, 0, Event::Begin, 0.5), Step::Fetch);
 //! let failed = Event::FetchFailed { code: ErrorCode::ServerError, retry_after_ms: None };
 //! assert_eq!(refresh.next(&mut cache, 0, failed, 0.5), Step::Backoff { ms: 125 });
@@ -26,6 +26,19 @@ pub enum StoreKind {
     Plain,
     /// With `lock` too: one client of many fetches, and the server's wait is shared.
     Shared,
+}
+
+/// What a refresh is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// A token with more than the skew left: a store's, else a new one.
+    Fresh,
+    /// A token other than the client's own, which the API rejected: a store's where it is
+    /// another (a process sharing the store replaced it already), else a new one.
+    Replacement,
+    /// A new token (`forceRefresh`): the store is read only while another process holds its
+    /// lock, for the token that process fetches.
+    New,
 }
 
 /// The settings a refresh runs with.
@@ -114,13 +127,14 @@ pub enum Event {
     /// The first call of [`Refresh::next`].
     Begin,
     /// The store's token entry, as its `accessToken` and `expiresAt` read, and whether it is
-    /// the token the client already had.
+    /// the token the client already had (which a [`Need::Replacement`] or [`Need::New`]
+    /// refresh does not take).
     Stored {
         /// `accessToken`, where it is a string.
         access_token: Option<alloc::string::String>,
         /// `expiresAt`, where it is a number.
         expires_at_ms: Option<f64>,
-        /// Whether it is the client's current token (a forced refresh wants another).
+        /// Whether it is the client's current token.
         current: bool,
     },
     /// The shared wait's `retryAt`, where there is one.
@@ -176,7 +190,7 @@ enum Phase {
 #[derive(Clone, Debug)]
 pub struct Refresh {
     settings: RefreshSettings,
-    force: bool,
+    need: Need,
     phase: Phase,
     failures: u32,
     locked: bool,
@@ -185,13 +199,12 @@ pub struct Refresh {
 }
 
 impl Refresh {
-    /// A refresh that begins at `now_ms`; `force`d, it takes no token from the store that it
-    /// already has.
-    pub fn new(settings: RefreshSettings, force: bool, now_ms: i64) -> Self {
+    /// A refresh for `need` that begins at `now_ms`.
+    pub fn new(settings: RefreshSettings, need: Need, now_ms: i64) -> Self {
         Self {
             wait: LockWait::new(now_ms, settings.lock_ttl_ms),
             settings,
-            force,
+            need,
             phase: Phase::Start,
             failures: 0,
             locked: false,
@@ -223,23 +236,30 @@ impl Refresh {
         step
     }
 
-    fn decide(&mut self, cache: &mut Cache, now_ms: i64, event: Event, random: f64) -> Step {
+    /// Takes the store's entry into `cache` where it is a token this refresh may end with.
+    fn take(&self, cache: &mut Cache, now_ms: i64, event: Event) -> bool {
+        let Event::Stored {
+            access_token,
+            expires_at_ms,
+            current,
+        } = event
+        else {
+            return false;
+        };
+        let wanted = self.need == Need::Fresh || !current;
         let skew = self.settings.refresh_skew_ms;
+        wanted && cache.take_stored(access_token.as_deref(), expires_at_ms, now_ms, skew)
+    }
+
+    fn decide(&mut self, cache: &mut Cache, now_ms: i64, event: Event, random: f64) -> Step {
         match (self.phase, event) {
-            (Phase::Start, _) if !self.force && self.settings.store.is_some() => {
+            (Phase::Start, _) if self.need != Need::New && self.settings.store.is_some() => {
                 self.phase = Phase::ReadingStore { locked: false };
                 Step::ReadStore
             }
             (Phase::Start, _) => self.fetch_or_wait(),
             (Phase::ReadingStore { locked }, event) => {
-                let taken = match event {
-                    Event::Stored {
-                        access_token,
-                        expires_at_ms,
-                        ..
-                    } => cache.take_stored(access_token.as_deref(), expires_at_ms, now_ms, skew),
-                    _ => false,
-                };
+                let taken = self.take(cache, now_ms, event);
                 match (taken, locked) {
                     (true, _) => self.finish(Outcome::Stored),
                     (false, true) => self.fetch(),
@@ -267,7 +287,7 @@ impl Refresh {
             }
             (Phase::Locking, Event::Locked(true)) => {
                 self.locked = true;
-                if self.force {
+                if self.need == Need::New {
                     self.fetch()
                 } else {
                     // Another process may have stored a token since this one looked.
@@ -282,19 +302,8 @@ impl Refresh {
             // The lock failed: fetch without it.
             (Phase::Locking, _) => self.fetch(),
             (Phase::Polling, event) => {
-                if let Event::Stored {
-                    access_token,
-                    expires_at_ms,
-                    current,
-                } = event
-                {
-                    // A forced refresh wants a token other than the one it has.
-                    let wanted = !(self.force && current);
-                    if wanted
-                        && cache.take_stored(access_token.as_deref(), expires_at_ms, now_ms, skew)
-                    {
-                        return self.finish(Outcome::Stored);
-                    }
+                if self.take(cache, now_ms, event) {
+                    return self.finish(Outcome::Stored);
                 }
                 if let Err(error) = self.wait.held(now_ms) {
                     return self.finish(Outcome::LockTimeout {
@@ -445,7 +454,7 @@ mod tests {
     #[test]
     fn without_a_store_it_fetches_and_retries_transient_failures_only() {
         let mut cache = Cache::default();
-        let mut refresh = Refresh::new(settings(None), false, 0);
+        let mut refresh = Refresh::new(settings(None), Need::Fresh, 0);
         assert_eq!(refresh.next(&mut cache, 0, Event::Begin, 0.0), Step::Fetch);
         assert_eq!(
             refresh.next(&mut cache, 0, failed(ErrorCode::ServerError), 0.0),
@@ -464,7 +473,7 @@ mod tests {
         );
         assert_eq!(refresh.failures(), 3);
 
-        let mut refresh = Refresh::new(settings(None), false, 0);
+        let mut refresh = Refresh::new(settings(None), Need::Fresh, 0);
         refresh.next(&mut cache, 0, Event::Begin, 0.0);
         assert_eq!(
             refresh.next(&mut cache, 0, failed(ErrorCode::InvalidCredentials), 0.0),
@@ -476,7 +485,7 @@ mod tests {
     #[test]
     fn a_plain_store_is_read_first_and_given_the_fetched_token() {
         let mut cache = Cache::default();
-        let mut refresh = Refresh::new(settings(Some(StoreKind::Plain)), false, 0);
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Plain)), Need::Fresh, 0);
         assert_eq!(
             refresh.next(&mut cache, 0, Event::Begin, 0.0),
             Step::ReadStore
@@ -495,16 +504,16 @@ mod tests {
             Step::Finish(Outcome::Fetched)
         );
 
-        let mut refresh = Refresh::new(settings(Some(StoreKind::Plain)), false, 0);
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Plain)), Need::Fresh, 0);
         refresh.next(&mut cache, 0, Event::Begin, 0.0);
         assert_eq!(
             refresh.next(&mut cache, 0, stored(Some("t"), 1e9, false), 0.0),
             Step::Finish(Outcome::Stored)
         );
         // A forced refresh skips the store; a store that fails is as good as an empty one.
-        let mut refresh = Refresh::new(settings(Some(StoreKind::Plain)), true, 0);
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Plain)), Need::New, 0);
         assert_eq!(refresh.next(&mut cache, 0, Event::Begin, 0.0), Step::Fetch);
-        let mut refresh = Refresh::new(settings(Some(StoreKind::Plain)), false, 0);
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Plain)), Need::Fresh, 0);
         refresh.next(&mut cache, 0, Event::Begin, 0.0);
         assert_eq!(
             refresh.next(&mut cache, 0, Event::StoreFailed, 0.0),
@@ -515,7 +524,7 @@ mod tests {
     #[test]
     fn the_lock_holder_looks_again_fetches_shares_and_releases() {
         let mut cache = Cache::default();
-        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), false, 0);
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), Need::Fresh, 0);
         assert_eq!(
             refresh.next(&mut cache, 0, Event::Begin, 0.0),
             Step::ReadStore
@@ -556,7 +565,7 @@ mod tests {
     #[test]
     fn a_failure_under_the_lock_shares_the_servers_wait_then_releases() {
         let mut cache = Cache::default();
-        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), true, 0);
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), Need::New, 0);
         assert_eq!(
             refresh.next(&mut cache, 0, Event::Begin, 0.0),
             Step::ReadWait
@@ -583,7 +592,7 @@ mod tests {
     #[test]
     fn a_shared_wait_refuses_without_a_request() {
         let mut cache = Cache::default();
-        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), true, 0);
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), Need::New, 0);
         refresh.next(&mut cache, 0, Event::Begin, 0.0);
         let wait = Event::Wait {
             retry_at_ms: Some(30_000.0),
@@ -606,7 +615,7 @@ mod tests {
     #[test]
     fn a_waiter_polls_takes_the_holders_token_and_outlasts_a_dead_holder() {
         let mut cache = Cache::default();
-        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), false, 0);
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), Need::Fresh, 0);
         refresh.next(&mut cache, 0, Event::Begin, 0.0);
         refresh.next(&mut cache, 0, Event::StoreFailed, 0.0);
         refresh.next(&mut cache, 0, Event::Wait { retry_at_ms: None }, 0.0);
@@ -644,7 +653,7 @@ mod tests {
     #[test]
     fn a_forced_waiter_wants_a_token_other_than_its_own() {
         let mut cache = Cache::default();
-        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), true, 0);
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), Need::New, 0);
         refresh.next(&mut cache, 0, Event::Begin, 0.0);
         refresh.next(&mut cache, 0, Event::Wait { retry_at_ms: None }, 0.0);
         refresh.next(&mut cache, 0, Event::Locked(false), 0.0);
@@ -655,9 +664,73 @@ mod tests {
     }
 
     #[test]
+    fn a_replacement_takes_another_processs_newer_token_from_the_store() {
+        for kind in [StoreKind::Plain, StoreKind::Shared] {
+            let mut cache = Cache::default();
+            let mut refresh = Refresh::new(settings(Some(kind)), Need::Replacement, 0);
+            assert_eq!(
+                refresh.next(&mut cache, 0, Event::Begin, 0.0),
+                Step::ReadStore
+            );
+            assert_eq!(
+                refresh.next(&mut cache, 0, stored(Some("newer"), 1e9, false), 0.0),
+                Step::Finish(Outcome::Stored),
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_replacement_never_takes_the_rejected_token_and_fetches_under_the_lock() {
+        let mut cache = Cache::default();
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), Need::Replacement, 0);
+        refresh.next(&mut cache, 0, Event::Begin, 0.0);
+        assert_eq!(
+            refresh.next(&mut cache, 0, stored(Some("mine"), 1e9, true), 0.0),
+            Step::ReadWait
+        );
+        refresh.next(&mut cache, 0, Event::Wait { retry_at_ms: None }, 0.0);
+        // Under the lock it looks once more: another process may have replaced it meanwhile.
+        assert_eq!(
+            refresh.next(&mut cache, 0, Event::Locked(true), 0.0),
+            Step::ReadStore
+        );
+        assert_eq!(
+            refresh.next(&mut cache, 0, stored(Some("mine"), 1e9, true), 0.0),
+            Step::Fetch
+        );
+
+        // Without a lock: a waiter takes only another token.
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), Need::Replacement, 0);
+        refresh.next(&mut cache, 0, Event::Begin, 0.0);
+        refresh.next(&mut cache, 0, Event::StoreFailed, 0.0);
+        refresh.next(&mut cache, 0, Event::Wait { retry_at_ms: None }, 0.0);
+        refresh.next(&mut cache, 0, Event::Locked(false), 0.0);
+        assert!(matches!(
+            refresh.next(&mut cache, 0, stored(Some("mine"), 1e9, true), 0.0),
+            Step::Sleep { .. }
+        ));
+        refresh.next(&mut cache, 50, Event::Done, 0.0);
+        refresh.next(&mut cache, 50, Event::Wait { retry_at_ms: None }, 0.0);
+        refresh.next(&mut cache, 50, Event::Locked(false), 0.0);
+        assert_eq!(
+            refresh.next(&mut cache, 50, stored(Some("theirs"), 1e9, false), 0.0),
+            Step::Finish(Outcome::Stored)
+        );
+
+        // A plain store that holds only the rejected token: a fetch.
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Plain)), Need::Replacement, 0);
+        refresh.next(&mut cache, 0, Event::Begin, 0.0);
+        assert_eq!(
+            refresh.next(&mut cache, 0, stored(Some("mine"), 1e9, true), 0.0),
+            Step::Fetch
+        );
+    }
+
+    #[test]
     fn a_lock_that_never_frees_ends_in_a_timeout() {
         let mut cache = Cache::default();
-        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), false, 0);
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), Need::Fresh, 0);
         refresh.next(&mut cache, 0, Event::Begin, 0.0);
         refresh.next(&mut cache, 0, Event::StoreFailed, 0.0);
         let mut now = 0;
@@ -683,7 +756,7 @@ mod tests {
     #[test]
     fn a_lock_that_fails_is_done_without() {
         let mut cache = Cache::default();
-        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), true, 0);
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), Need::New, 0);
         refresh.next(&mut cache, 0, Event::Begin, 0.0);
         refresh.next(&mut cache, 0, Event::StoreFailed, 0.0);
         assert_eq!(

@@ -5,7 +5,7 @@ use alloc::string::String;
 use js_sys::{ArrayBuffer, Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, Headers, Request, UrlSearchParams};
+use web_sys::{AbortSignal, Blob, Headers, Request, UrlSearchParams};
 
 use super::platform::{fetch, get, set};
 use crate::core::join;
@@ -54,6 +54,19 @@ pub async fn authorised_fetch(
     }
     set(&with_token, "headers", headers);
     JsFuture::from(fetch(custom, input, &with_token)?).await
+}
+
+/// The signal that aborts `fetch(input, init)`: `init.signal` where `init` names one (`null`
+/// for none), else a `Request`'s own.
+pub fn request_signal(input: &JsValue, init: &JsValue) -> Option<AbortSignal> {
+    let given = get(init, "signal").unwrap_or_default();
+    let signal = if given.is_undefined() && input.is_instance_of::<Request>() {
+        get(input, "signal").unwrap_or_default()
+    } else {
+        given
+    };
+    // Anything else than a signal makes the `fetch` itself reject.
+    signal.is_object().then(|| signal.unchecked_into())
 }
 
 /// `"Bearer <accessToken>"` of an `AccessToken`.

@@ -13,7 +13,7 @@ use super::exchange::{fetch_token, Failure};
 use super::platform::{get, sleep};
 use super::store::Store;
 use super::token_client::Client;
-use crate::core::{outcome_error, Event, Outcome, Refresh, RefreshSettings, Step};
+use crate::core::{outcome_error, Event, Need, Outcome, Refresh, RefreshSettings, Step};
 
 impl Client {
     /// The one refresh that every concurrent caller awaits: the core's [`Refresh`] decides
@@ -23,7 +23,7 @@ impl Client {
     /// a Node process alive with its timers.
     pub(super) async fn refresh(
         self: Rc<Self>,
-        force: bool,
+        need: Need,
         background: bool,
     ) -> Result<JsValue, JsValue> {
         let keep_alive = !background;
@@ -33,7 +33,7 @@ impl Client {
             store: self.store.as_ref().map(Store::kind),
             lock_ttl_ms: self.store.as_ref().map_or(0, Store::lock_ttl_ms),
         };
-        let mut refresh = Refresh::new(settings, force, self.now());
+        let mut refresh = Refresh::new(settings, need, self.now());
         let current = self.token().as_ref().map(bearer);
         // What the outcome will be made of: the last token fetched or read, the last failure.
         let mut token = JsValue::UNDEFINED;

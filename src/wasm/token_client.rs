@@ -13,14 +13,14 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
-use super::api_fetch::{authorised_fetch, bearer, replayable};
+use super::api_fetch::{authorised_fetch, bearer, replayable, request_signal};
 use super::args::{self, Args};
 use super::convert;
 use super::events::Listeners;
 use super::exchange::{aborted, has_aborted, Failure, OnAbort};
 use super::platform::{call_method, get, promise};
 use super::store::Store;
-use crate::core::{client_settings, Cache, ClientSettings, Error, Plan};
+use crate::core::{client_settings, Cache, ClientSettings, Error, Need, Plan};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TOKEN_CLIENT_OPTIONS: &str = r#"
@@ -28,7 +28,7 @@ const TOKEN_CLIENT_OPTIONS: &str = r#"
 export interface TokenClientOptions extends RequestOptions {
   clientId: string;
   clientSecret: string;
-  /** A token with less than this left is refreshed. Default 60000. */
+  /** A token with less than this left is refreshed (or with less than half its lifetime, where that is shorter). Default 60000. */
   refreshSkewMs?: number;
   /** Extra tries after `network_error`, `timeout` or `server_error` (never after a 4xx), 0 to 10. Default 2. */
   retries?: number;
@@ -96,18 +96,20 @@ impl Client {
         self.state.borrow_mut().token = Some((token.clone(), Promise::resolve(token)));
     }
 
-    /// The cached token's promise, or the shared refresh's, decided without awaiting anything:
-    /// a warm cache costs one call into the module.
-    fn token_or_flight(self: &Rc<Self>, force: bool) -> Result<Promise, Error> {
+    /// The cached token's promise, or the shared refresh's (and `true`), decided without
+    /// awaiting anything: a warm cache costs one call into the module.
+    fn token_or_flight(self: &Rc<Self>, need: Need) -> Result<(Promise, bool), Error> {
         let now = self.now();
         let ahead = {
             let state = self.state.borrow();
-            let plan = state.cache.plan(now, force, self.settings.refresh_skew_ms);
+            let plan = state
+                .cache
+                .plan(now, need == Need::New, self.settings.refresh_skew_ms);
             match (plan, &state.token) {
-                (Plan::UseCached, Some((_, resolved))) => return Ok(resolved.clone()),
+                (Plan::UseCached, Some((_, resolved))) => return Ok((resolved.clone(), false)),
                 (Plan::RefreshAhead, Some((token, resolved))) => {
                     if state.flight.is_some() {
-                        return Ok(resolved.clone());
+                        return Ok((resolved.clone(), false));
                     }
                     Some((token.clone(), resolved.clone()))
                 }
@@ -116,7 +118,7 @@ impl Client {
                 }
                 _ => {
                     if let Some(flight) = &state.flight {
-                        return Ok(flight.clone());
+                        return Ok((flight.clone(), true));
                     }
                     None
                 }
@@ -125,13 +127,13 @@ impl Client {
         let background = ahead.is_some();
         let client = Rc::clone(self);
         let flight = promise(async move {
-            let result = Rc::clone(&client).refresh(force, background).await;
+            let result = Rc::clone(&client).refresh(need, background).await;
             client.state.borrow_mut().flight = None;
             result
         });
         self.state.borrow_mut().flight = Some(flight.clone());
         let Some((token, resolved)) = ahead else {
-            return Ok(flight);
+            return Ok((flight, true));
         };
         // No caller awaits a refresh ahead: its failure is handled here (`Boolean` is a
         // handler that makes no closure), and the next call tries again.
@@ -141,40 +143,67 @@ impl Client {
         let expires_at = get(&token, "expiresAt").unwrap_or_default();
         self.listeners
             .fire("refresh", &[("expiresAt", &expires_at)]);
-        Ok(resolved)
+        Ok((resolved, false))
     }
 
-    /// The token's promise for one caller: a `signal` ends only this caller's wait.
-    fn get_token(self: &Rc<Self>, force: bool, signal: Option<AbortSignal>) -> Promise {
+    /// The token's promise for one caller: a `signal` ends only this caller's wait for a
+    /// refresh, with `aborted(signal)` (at once where it has aborted already).
+    fn get_token(
+        self: &Rc<Self>,
+        need: Need,
+        signal: Option<AbortSignal>,
+        aborted: fn(&AbortSignal) -> JsValue,
+    ) -> Promise {
         if let Some(refusal) = &self.browser_refusal {
             return Promise::reject(&convert::error(refusal, None));
         }
-        let shared = match self.token_or_flight(force) {
+        let (shared, pending) = match self.token_or_flight(need) {
             Ok(shared) => shared,
             Err(error) => return Promise::reject(&convert::error(&error, None)),
         };
         match signal {
-            None => shared,
-            Some(signal) => promise(until_aborted(shared, signal)),
+            Some(signal) if pending || has_aborted(&signal) => {
+                promise(until_aborted(shared, signal, aborted))
+            }
+            _ => shared,
         }
     }
 
-    /// The token, as for `authorizationHeader()` and `fetch()`.
-    async fn current(self: &Rc<Self>, force: bool) -> Result<JsValue, JsValue> {
-        JsFuture::from(self.get_token(force, None)).await
+    /// The token, for `authorizationHeader()` and for `fetch()` with its request's signal,
+    /// which ends the wait as it ends a `fetch`: with its reason.
+    async fn current(
+        self: &Rc<Self>,
+        need: Need,
+        signal: Option<AbortSignal>,
+    ) -> Result<JsValue, JsValue> {
+        JsFuture::from(self.get_token(need, signal, AbortSignal::reason)).await
+    }
+
+    /// The API answered 401 to a request sent with `token`: what its replay needs (the
+    /// core's rule: each token is refreshed once, however many requests it failed).
+    fn rejected(&self, token: &JsValue) -> Need {
+        let mut state = self.state.borrow_mut();
+        let current = state.token.as_ref().is_some_and(|(held, _)| held == token);
+        state.cache.rejected(current)
     }
 }
 
-/// `shared`'s outcome, or `aborted` as soon as `signal` aborts; the listener is removed
-/// either way. The listener is the rejecting function of a promise, bound to a marker that
-/// tells its rejection from `shared`'s: no Rust closure is made.
-async fn until_aborted(shared: Promise, signal: AbortSignal) -> Result<JsValue, JsValue> {
-    let error = |signal: &AbortSignal| {
-        let Failure { error, cause } = aborted(signal);
-        convert::error(&error, cause.as_ref())
-    };
+/// `getToken`'s error when its signal aborts: `aborted`, with the signal's reason as `cause`.
+fn aborted_error(signal: &AbortSignal) -> JsValue {
+    let Failure { error, cause } = aborted(signal);
+    convert::error(&error, cause.as_ref())
+}
+
+/// `shared`'s outcome, or `Err(aborted(signal))` as soon as `signal` aborts; the listener is
+/// removed either way. The listener is the rejecting function of a promise, bound to a marker
+/// that tells its rejection from `shared`'s: no Rust closure is made.
+async fn until_aborted(
+    shared: Promise,
+    signal: AbortSignal,
+    aborted: fn(&AbortSignal) -> JsValue,
+) -> Result<JsValue, JsValue> {
     if has_aborted(&signal) {
-        return Err(error(&signal));
+        return Err(aborted(&signal));
     }
     let marker = JsValue::from(js_sys::Object::new());
     let mut listener = None;
@@ -192,7 +221,7 @@ async fn until_aborted(shared: Promise, signal: AbortSignal) -> Result<JsValue, 
     let result = JsFuture::from(Promise::race(&Array::of2(&shared, &on_abort))).await;
     drop(listening);
     match result {
-        Err(reason) if reason == marker => Err(error(&signal)),
+        Err(reason) if reason == marker => Err(aborted(&signal)),
         other => other,
     }
 }
@@ -227,7 +256,10 @@ impl TokenClient {
     ) -> Promise {
         let force = args::option(&options, "forceRefresh").map(|f| f.is_truthy());
         match force.and_then(|force| Ok((force, args::signal(&options)?))) {
-            Ok((force, signal)) => self.client.get_token(force, signal),
+            Ok((force, signal)) => {
+                let need = if force { Need::New } else { Need::Fresh };
+                self.client.get_token(need, signal, aborted_error)
+            }
             Err(error) => Promise::reject(&convert::error(&error, None)),
         }
     }
@@ -236,11 +268,14 @@ impl TokenClient {
     #[wasm_bindgen(js_name = authorizationHeader, unchecked_return_type = "Promise<string>")]
     pub fn authorization_header(&self) -> Promise {
         let client = Rc::clone(&self.client);
-        promise(async move { Ok(bearer(&client.current(false).await?).into()) })
+        promise(async move { Ok(bearer(&client.current(Need::Fresh, None).await?).into()) })
     }
 
     /// The platform's `fetch` (or the client's own `fetch` option) with the token added; a
-    /// 401 from the API gets one fresh token and one retry (replayable bodies only).
+    /// 401 from the API gets one retry (replayable bodies only), with a newer token where the
+    /// client has one and else with one fresh token that every request the old one failed
+    /// shares. The request's signal (`init.signal`, or a `Request`'s own) also ends its wait
+    /// for a token, with the signal's reason.
     #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
     pub fn fetch(
         &self,
@@ -250,13 +285,13 @@ impl TokenClient {
         let client = Rc::clone(&self.client);
         promise(async move {
             let custom = client.args.fetch.as_ref();
-            let token = client.current(false).await?;
+            let signal = request_signal(&input, &init);
+            let token = client.current(Need::Fresh, signal.clone()).await?;
             let response = authorised_fetch(custom, &input, &init, &bearer(&token)).await?;
             if get(&response, "status")?.as_f64() != Some(401.0) || !replayable(&input, &init) {
                 return Ok(response);
             }
-            client.state.borrow_mut().cache.clear();
-            let token = client.current(true).await?;
+            let token = client.current(client.rejected(&token), signal).await?;
             authorised_fetch(custom, &input, &init, &bearer(&token)).await
         })
     }

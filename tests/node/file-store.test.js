@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { entryPath, fileStorePath, load, rejection } from "./helpers.js";
+import { callsOnCue, entryPath, fileStorePath, load, printed, rejection } from "./helpers.js";
 
 const { TokenClient, mock } = await load();
 const { createFileStore } = await import(fileStorePath());
@@ -47,7 +47,7 @@ function child(dir, options, body) {
     const result = await (async () => { ${body} })();
     console.log(JSON.stringify(result));
   `;
-  const process_ = spawn(process.execPath, ["--input-type=module", "-e", source], { stdio: ["ignore", "pipe", "inherit"] });
+  const process_ = spawn(process.execPath, ["--input-type=module", "-e", source], { stdio: ["pipe", "pipe", "inherit"] });
   let out = "";
   process_.stdout.on("data", (chunk) => (out += chunk));
   /** What the process printed, once it exited normally. */
@@ -290,6 +290,21 @@ test("a 401 seen by one process makes the others reject with rate_limited, sendi
   assert.equal(wait.length, 1);
   const record = JSON.parse(fs.readFileSync(join(dir, wait[0]), "utf8"));
   assert.ok(record.key.endsWith(":wait") && Math.abs(record.value.retryAt - record.expiresAt) < 1_000, JSON.stringify(record));
+});
+
+test("4 processes × 50 calls of the API after a revocation: one new token between them, every call 200", async () => {
+  server.reset();
+  const dir = folder();
+  const children = Array.from({ length: 4 }, () => child(dir, demo, callsOnCue(`${server.url}/fhir/Patient`, 50)));
+  await Promise.all(children.map((c) => printed(c, "ready")));
+  assert.equal(server.requests.length, 1, "one token for the four");
+  server.revokeTokens();
+  for (const c of children) c.stdin.end("go\n");
+  const statuses = (await Promise.all(children.map((c) => c.result()))).flat();
+  assert.equal(statuses.length, 200);
+  assert.deepEqual(new Set(statuses), new Set([200]));
+  assert.equal(server.requests.length, 2, "one new token request for 200 rejected calls in 4 processes");
+  assert.equal(server.apiRequests.length, 400, "each call replayed once");
 });
 
 test("unreadable and foreign files are ignored and replaced", async () => {

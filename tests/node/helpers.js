@@ -91,3 +91,35 @@ export function fileStorePath() {
 export function loadProxy() {
   return consumer ? import(pathToFileURL(join(consumer, "proxy.js")).href) : import("../../js/proxy.js");
 }
+
+/** Resolves once the child process `child` has printed `line` (a whole line) on its stdout. */
+export function printed(child, line) {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const onData = (chunk) => {
+      out += chunk;
+      if (out.split("\n").includes(line)) {
+        child.stdout.off("data", onData);
+        resolve();
+      }
+    };
+    child.stdout.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`the process exited (${code}) before it printed ${line}`)));
+  });
+}
+
+/**
+ * A body for the store tests' child processes (their `client` shares the store): a token
+ * first, then "ready", then, once a line comes on stdin, `calls` concurrent `client.fetch(url)`:
+ * their statuses.
+ */
+export function callsOnCue(url, calls) {
+  return `
+    await client.getToken();
+    console.log("ready");
+    await new Promise((resolve) => process.stdin.once("data", resolve));
+    process.stdin.destroy();
+    const responses = await Promise.all(Array.from({ length: ${calls} }, () => client.fetch(${JSON.stringify(url)})));
+    return responses.map((response) => response.status);
+  `;
+}

@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { createRequire } from "node:module";
 import { after, before, test } from "node:test";
 
-import { closedPort, entryPath, load, redisStorePath } from "./helpers.js";
+import { callsOnCue, closedPort, entryPath, load, printed, redisStorePath } from "./helpers.js";
 
 const require = createRequire(import.meta.url);
 const { TokenClient, mock } = await load();
@@ -65,7 +65,7 @@ function child(prefix, options, body) {
     console.log(JSON.stringify(result));
     await connection.quit();
   `;
-  const process_ = spawn(process.execPath, ["--input-type=module", "-e", source], { stdio: ["ignore", "pipe", "inherit"] });
+  const process_ = spawn(process.execPath, ["--input-type=module", "-e", source], { stdio: ["pipe", "pipe", "inherit"] });
   let out = "";
   process_.stdout.on("data", (chunk) => (out += chunk));
   /** What the process printed, once it exited normally. */
@@ -92,6 +92,20 @@ test("8 processes × 200 concurrent getToken() on a cold cache: one request", as
   const all = new Set(results.flat());
   assert.equal(all.size, 1);
   assert.ok(server.tokens.has([...all][0]));
+});
+
+test("4 processes × 50 calls of the API after a revocation: one new token between them, every call 200", async () => {
+  server.reset();
+  const children = Array.from({ length: 4 }, () => child("revoked:", demo, callsOnCue(`${server.url}/fhir/Patient`, 50)));
+  await Promise.all(children.map((c) => printed(c, "ready")));
+  assert.equal(server.requests.length, 1, "one token for the four");
+  server.revokeTokens();
+  for (const c of children) c.stdin.end("go\n");
+  const statuses = (await Promise.all(children.map((c) => c.result()))).flat();
+  assert.equal(statuses.length, 200);
+  assert.deepEqual(new Set(statuses), new Set([200]));
+  assert.equal(server.requests.length, 2, "one new token request for 200 rejected calls in 4 processes");
+  assert.equal(server.apiRequests.length, 400, "each call replayed once");
 });
 
 test("a lock holder killed mid-request: another process gets a token once the lock expires", async () => {

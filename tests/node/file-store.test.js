@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { callsOnCue, entryPath, fileStorePath, load, printed, rejection } from "./helpers.js";
+import { callsAfterRevocation, callsOnCue, entryPath, fileStorePath, load, rejection } from "./helpers.js";
 
 const { TokenClient, mock } = await load();
 const { createFileStore } = await import(fileStorePath());
@@ -296,14 +296,11 @@ test("4 processes × 50 calls of the API after a revocation: one new token betwe
   server.reset();
   const dir = folder();
   const children = Array.from({ length: 4 }, () => child(dir, demo, callsOnCue(`${server.url}/fhir/Patient`, 50)));
-  await Promise.all(children.map((c) => printed(c, "ready")));
-  assert.equal(server.requests.length, 1, "one token for the four");
-  server.revokeTokens();
-  for (const c of children) c.stdin.end("go\n");
-  const statuses = (await Promise.all(children.map((c) => c.result()))).flat();
+  const { tokenRequests, statuses } = await callsAfterRevocation(server, children);
+  assert.equal(server.requests.length - tokenRequests, 1, "one token for the four before");
+  assert.equal(tokenRequests, 1, "one new token request for 200 rejected calls in 4 processes");
   assert.equal(statuses.length, 200);
   assert.deepEqual(new Set(statuses), new Set([200]));
-  assert.equal(server.requests.length, 2, "one new token request for 200 rejected calls in 4 processes");
   assert.equal(server.apiRequests.length, 400, "each call replayed once");
 });
 

@@ -123,3 +123,17 @@ export function callsOnCue(url, calls) {
     return responses.map((response) => response.status);
   `;
 }
+
+/**
+ * Once every child process (running `callsOnCue`, each with a `result()` of what it printed)
+ * is ready, revokes the mock `server`'s tokens and cues them: the token requests the server
+ * saw after the revocation, and every call's status.
+ */
+export async function callsAfterRevocation(server, children) {
+  await Promise.all(children.map((child) => printed(child, "ready")));
+  server.revokeTokens();
+  const before = server.requests.length;
+  for (const child of children) child.stdin.end("go\n");
+  const statuses = (await Promise.all(children.map((child) => child.result()))).flat();
+  return { tokenRequests: server.requests.length - before, statuses };
+}

@@ -12,6 +12,7 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import * as oauth from "oauth4webapi";
 
 import { TokenClient, getToken } from "../js/node.mjs";
+import { createProxy, toNodeListener } from "../js/proxy.js";
 import { DEMO_CLIENTS, startMockServer } from "../mock/server.js";
 import { bundle as bundleFrom, webEntry } from "../scripts/size.mjs";
 
@@ -129,6 +130,153 @@ async function cached(baseUrl) {
   row("cached token", "TokenClient.getToken(), warm", `${ours.perSecond.toLocaleString("en")} /s`, `${ours.micros.toFixed(3)} µs a call; ${(ours.micros / base.micros).toFixed(1)}x the baseline`);
 }
 
+/** Starts `handler` on an HTTP server on 127.0.0.1: its URL and `close`. */
+async function listen(handler) {
+  const http = createServer(handler);
+  http.keepAliveTimeout = 60_000;
+  await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${http.address().port}`,
+    close: () => new Promise((resolve) => (http.closeAllConnections(), http.close(resolve))),
+  };
+}
+
+/** A stand-in for the SehatMu API: reads the request's body, answers 200 with a small FHIR Bundle. */
+function startApi() {
+  const bundle = JSON.stringify({ resourceType: "Bundle", type: "searchset", total: 1, entry: [{ resource: { resourceType: "Patient", id: "p1" } }] });
+  return listen((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/fhir+json" });
+      res.end(bundle);
+    });
+  });
+}
+
+/** Calls per second of each contender with `inFlight` calls at a time, in rounds that alternate between them. */
+async function throughput(contenders, inFlight, perRound = inFlight * 40, rounds = 6) {
+  const totals = contenders.map(() => ({ calls: 0, ms: 0 }));
+  const run = async (call) => {
+    let left = perRound;
+    const worker = async () => {
+      while (left-- > 0) await call();
+    };
+    const start = performance.now();
+    await Promise.all(Array.from({ length: inFlight }, worker));
+    return performance.now() - start;
+  };
+  for (const call of contenders) await run(call); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    for (const [n, call] of contenders.entries()) {
+      totals[n].ms += await run(call);
+      totals[n].calls += perRound;
+    }
+  }
+  return totals.map(({ calls, ms }) => (calls / ms) * 1000);
+}
+
+/** Every API call: `TokenClient.fetch` with a warm token against a plain `fetch` with the same header. */
+async function apiCalls(baseUrl) {
+  const api = await startApi();
+  try {
+    const client = new TokenClient({ clientId: RFC.clientId, clientSecret: RFC.clientSecret, baseUrl });
+    const header = await client.authorizationHeader();
+    const url = `${api.url}/fhir/Patient?identifier=x`;
+    const plain = () => fetch(url, { headers: { authorization: header } }).then((r) => r.text());
+    const ours = () => client.fetch(url).then((r) => r.text());
+    const withHeader = async () => fetch(url, { headers: { authorization: await client.authorizationHeader() } }).then((r) => r.text());
+    const [base, viaFetch, viaHeader] = await timeCalls([plain, ours, withHeader]);
+    const fmt = (s) => `${(s.median * 1000).toFixed(0)} µs`;
+    row("API call", `plain fetch with the header (the floor), ${SEQUENTIAL} calls`, fmt(base), `p99 ${(base.p99 * 1000).toFixed(0)} µs`);
+    for (const [label, s] of [["TokenClient.fetch, warm token", viaFetch], ["fetch with await authorizationHeader()", viaHeader]]) {
+      const over = ((s.median - base.median) * 1000).toFixed(0);
+      row("API call", label, fmt(s), `${(s.median / base.median).toFixed(2)}x the floor (+${over} µs; p99 ${(s.p99 / base.p99).toFixed(2)}x)`);
+    }
+    const [plainRate, oursRate] = await throughput([plain, ours], 64);
+    row("API call", "plain fetch, 64 in flight", `${Math.round(plainRate).toLocaleString("en")} /s`, "");
+    row("API call", "TokenClient.fetch, 64 in flight", `${Math.round(oursRate).toLocaleString("en")} /s`, `${(oursRate / plainRate).toFixed(2)}x the floor's throughput`);
+  } finally {
+    await api.close();
+  }
+}
+
+/** `sehatmu-auth/proxy` behind `toNodeListener`, against a hand-written pass-through. */
+async function proxy(baseUrl) {
+  const api = await startApi();
+  const client = new TokenClient({ clientId: RFC.clientId, clientSecret: RFC.clientSecret, baseUrl });
+  const header = await client.authorizationHeader();
+  const ours = await listen(toNodeListener(createProxy({ client, authorize: () => true, upstream: api.url })));
+  const hand = await listen(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const upstream = await fetch(api.url + req.url, {
+      method: req.method,
+      headers: { authorization: header, accept: req.headers.accept ?? "application/fhir+json" },
+      body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+    });
+    res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/octet-stream" });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  try {
+    const through = (origin) => () => fetch(`${origin}/fhir/Patient?identifier=x`).then((r) => r.text());
+    const [base, s] = await timeCalls([through(hand.url), through(ours.url)]);
+    const fmt = (t) => `${(t.median * 1000).toFixed(0)} µs`;
+    row("proxy", `hand-written pass-through (the floor), ${SEQUENTIAL} requests`, fmt(base), `p99 ${(base.p99 * 1000).toFixed(0)} µs`);
+    row("proxy", "createProxy + toNodeListener", fmt(s), `${(s.median / base.median).toFixed(2)}x the floor (p99 ${(s.p99 / base.p99).toFixed(2)}x)`);
+    const [handRate, oursRate] = await throughput([through(hand.url), through(ours.url)], 64);
+    row("proxy", "hand-written pass-through, 64 in flight", `${Math.round(handRate).toLocaleString("en")} /s`, "");
+    row("proxy", "createProxy, 64 in flight", `${Math.round(oursRate).toLocaleString("en")} /s`, `${(oursRate / handRate).toFixed(2)}x the floor's throughput`);
+  } finally {
+    await Promise.all([ours.close(), hand.close(), api.close()]);
+  }
+  await uploads(baseUrl);
+}
+
+/** The peak memory that 64 concurrent 1 MiB uploads add to a process serving the proxy (a child of its own, so that the bodies sent count only once). */
+async function uploads(baseUrl) {
+  const api = await startApi();
+  const source = `
+    import { createServer } from "node:http";
+    import { TokenClient } from ${JSON.stringify(new URL("js/node.mjs", ROOT).pathname)};
+    import { createProxy, toNodeListener } from ${JSON.stringify(new URL("js/proxy.js", ROOT).pathname)};
+    const client = new TokenClient({ clientId: ${JSON.stringify(RFC.clientId)}, clientSecret: ${JSON.stringify(RFC.clientSecret)}, baseUrl: ${JSON.stringify(baseUrl)} });
+    await client.getToken();
+    const http = createServer(toNodeListener(createProxy({ client, authorize: () => true, upstream: ${JSON.stringify(api.url)} })));
+    http.listen(0, "127.0.0.1", () => console.log(http.address().port));
+    process.stdin.on("data", () => {
+      globalThis.gc?.();
+      console.log(process.resourceUsage().maxRSS * 1024, process.memoryUsage().rss);
+    });
+  `;
+  const child = spawn(process.execPath, ["--expose-gc", "--input-type=module", "-e", source], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = [];
+  let waiting;
+  child.stdout.on("data", (chunk) => {
+    lines.push(...String(chunk).trim().split("\n"));
+    waiting?.();
+  });
+  const nextLine = async () => {
+    while (lines.length === 0) await new Promise((resolve) => (waiting = resolve));
+    return lines.shift();
+  };
+  try {
+    const url = `http://127.0.0.1:${await nextLine()}/fhir/Binary`;
+    const body = new Uint8Array(1 << 20);
+    const upload = () => fetch(url, { method: "POST", headers: { "content-type": "application/octet-stream" }, body }).then((r) => r.text());
+    await Promise.all(Array.from({ length: 8 }, upload)); // warm-up
+    child.stdin.write("\n");
+    const [peakBefore] = (await nextLine()).split(" ").map(Number);
+    await Promise.all(Array.from({ length: 64 }, upload));
+    child.stdin.write("\n");
+    const [peakAfter] = (await nextLine()).split(" ").map(Number);
+    const raised = peakAfter - peakBefore;
+    row("proxy", "64 concurrent 1 MiB uploads: peak memory raised", `${(raised / 2 ** 20).toFixed(1)} MiB`, `${(raised / (64 * 2 ** 20)).toFixed(2)}x the 64 MiB uploaded`);
+  } finally {
+    child.kill();
+    await api.close();
+  }
+}
+
 async function burst(server) {
   server.reset();
   const client = new TokenClient({ clientId: RFC.clientId, clientSecret: RFC.clientSecret, baseUrl: server.url });
@@ -220,6 +368,8 @@ try {
   await oneRequest(server.url);
   await cached(server.url);
   await burst(server);
+  await apiCalls(server.url);
+  await proxy(server.url);
   await coldStart(server.url);
   await memory();
 } finally {

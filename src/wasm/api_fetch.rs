@@ -2,9 +2,8 @@
 //! and whether it may be sent a second time after a 401.
 
 use alloc::string::String;
-use js_sys::{ArrayBuffer, Function, Object};
+use js_sys::{ArrayBuffer, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Blob, Headers, Request, UrlSearchParams};
 
 use super::platform::{fetch, get, set};
@@ -13,7 +12,7 @@ use crate::core::join;
 /// Whether `fetch(input, init)` can be sent again after a 401: no body, or one of the kinds
 /// that a second `fetch` reads afresh (string, `URLSearchParams`, `Blob`, `ArrayBuffer` and
 /// views of one). A `Request` with a body and a stream can't be.
-pub fn replayable(input: &JsValue, init: &JsValue) -> bool {
+fn replayable(input: &JsValue, init: &JsValue) -> bool {
     let request_body = get(input, "body").unwrap_or_default();
     if input.is_instance_of::<Request>() && !request_body.is_null() {
         return false;
@@ -28,14 +27,25 @@ pub fn replayable(input: &JsValue, init: &JsValue) -> bool {
         || ArrayBuffer::is_view(&body)
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Headers`, for a `set` whose value is the JS string it is (web-sys's takes a `&str`,
+    /// made anew from UTF-8 on each call).
+    #[wasm_bindgen(js_name = Headers)]
+    type HeaderList;
+    #[wasm_bindgen(method, catch)]
+    fn set(this: &HeaderList, name: &str, value: &JsValue) -> Result<(), JsValue>;
+
+}
+
 /// `fetch(input, init)` (the caller's `fetch` where the client has one) with
-/// `Authorization: <header>` added to the headers it would send.
-pub async fn authorised_fetch(
+/// `Authorization: <header>` added to the headers it would send: its promise.
+pub fn authorised_request(
     custom: Option<&Function>,
     input: &JsValue,
     init: &JsValue,
-    header: &str,
-) -> Result<JsValue, JsValue> {
+    header: &JsValue,
+) -> Result<Promise, JsValue> {
     let given = get(init, "headers")?;
     let given = if given.is_undefined() && input.is_instance_of::<Request>() {
         get(input, "headers")?
@@ -47,13 +57,21 @@ pub async fn authorised_fetch(
     } else {
         Headers::new_with_headers(given.unchecked_ref())?
     };
-    headers.set("Authorization", header)?;
+    headers
+        .unchecked_ref::<HeaderList>()
+        .set("Authorization", header)?;
     let with_token = Object::new();
     if init.is_object() {
         Object::assign(&with_token, init.unchecked_ref());
     }
     set(&with_token, "headers", headers);
-    JsFuture::from(fetch(custom, input, &with_token)?).await
+    fetch(custom, input, &with_token)
+}
+
+/// Whether the API's `answer` to `fetch(input, init)` calls for the one replay: a 401, and a
+/// request that can be sent again.
+pub fn needs_replay(answer: &JsValue, input: &JsValue, init: &JsValue) -> Result<bool, JsValue> {
+    Ok(get(answer, "status")?.as_f64() == Some(401.0) && replayable(input, init))
 }
 
 /// The signal that aborts `fetch(input, init)`: `init.signal` where `init` names one (`null`

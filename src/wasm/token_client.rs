@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
-use super::api_fetch::{authorised_fetch, bearer, replayable, request_signal};
+use super::api_fetch::{authorised_request, bearer, needs_replay, request_signal};
 use super::args::{self, Args};
 use super::convert;
 use super::events::Listeners;
@@ -39,13 +39,21 @@ export interface TokenClientOptions extends RequestOptions {
 }
 "#;
 
+/// The cached token, in the forms its callers take it.
+struct Held {
+    /// The `AccessToken`.
+    token: JsValue,
+    /// A promise resolved with it: a warm `getToken()` returns this one.
+    resolved: Promise,
+    /// `"Bearer <accessToken>"`, made once for every API call it is sent with.
+    header: JsValue,
+}
+
 /// What a client knows, changed only between awaits (never borrowed across one).
 #[derive(Default)]
 struct State {
     cache: Cache,
-    /// The cached `AccessToken`, and a promise resolved with it: a warm `getToken()` returns
-    /// that one promise.
-    token: Option<(JsValue, Promise)>,
+    token: Option<Held>,
     /// The one refresh that every concurrent caller awaits.
     flight: Option<Promise>,
 }
@@ -83,7 +91,7 @@ impl Client {
             .borrow()
             .token
             .as_ref()
-            .map(|(token, _)| token.clone())
+            .map(|held| held.token.clone())
     }
 
     /// The cache, for a refresh to update between its steps (never across an await).
@@ -93,7 +101,26 @@ impl Client {
 
     /// `token` is the client's token now (the cache already says until when).
     pub(super) fn keep(&self, token: &JsValue) {
-        self.state.borrow_mut().token = Some((token.clone(), Promise::resolve(token)));
+        self.state.borrow_mut().token = Some(Held {
+            token: token.clone(),
+            resolved: Promise::resolve(token),
+            header: bearer(token).into(),
+        });
+    }
+
+    /// The cached token and its header, where a call may use them now (starting a refresh
+    /// ahead where one is due): the warm path of `fetch` and `authorizationHeader()`, which
+    /// awaits nothing.
+    fn warm(self: &Rc<Self>) -> Option<(JsValue, JsValue)> {
+        if self.browser_refusal.is_some() {
+            return None;
+        }
+        let Ok((_, false)) = self.token_or_flight(Need::Fresh) else {
+            return None;
+        };
+        let state = self.state.borrow();
+        let held = state.token.as_ref()?;
+        Some((held.token.clone(), held.header.clone()))
     }
 
     /// The cached token's promise, or the shared refresh's (and `true`), decided without
@@ -106,12 +133,12 @@ impl Client {
                 .cache
                 .plan(now, need == Need::New, self.settings.refresh_skew_ms);
             match (plan, &state.token) {
-                (Plan::UseCached, Some((_, resolved))) => return Ok((resolved.clone(), false)),
-                (Plan::RefreshAhead, Some((token, resolved))) => {
+                (Plan::UseCached, Some(held)) => return Ok((held.resolved.clone(), false)),
+                (Plan::RefreshAhead, Some(held)) => {
                     if state.flight.is_some() {
-                        return Ok((resolved.clone(), false));
+                        return Ok((held.resolved.clone(), false));
                     }
-                    Some((token.clone(), resolved.clone()))
+                    Some((held.token.clone(), held.resolved.clone()))
                 }
                 (Plan::Blocked { retry_after_ms }, _) => {
                     return Err(Error::rate_limited_locally(retry_after_ms))
@@ -179,11 +206,28 @@ impl Client {
         JsFuture::from(self.get_token(need, signal, AbortSignal::reason)).await
     }
 
+    /// The one replay of `fetch(input, init)` after the API answered 401 to it with `token`.
+    async fn replay(
+        self: &Rc<Self>,
+        input: JsValue,
+        init: JsValue,
+        token: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let signal = request_signal(&input, &init);
+        let token = self.current(self.rejected(token), signal).await?;
+        let header = bearer(&token).into();
+        let sent = authorised_request(self.args.fetch.as_ref(), &input, &init, &header)?;
+        JsFuture::from(sent).await
+    }
+
     /// The API answered 401 to a request sent with `token`: what its replay needs (the
     /// core's rule: each token is refreshed once, however many requests it failed).
     fn rejected(&self, token: &JsValue) -> Need {
         let mut state = self.state.borrow_mut();
-        let current = state.token.as_ref().is_some_and(|(held, _)| held == token);
+        let current = state
+            .token
+            .as_ref()
+            .is_some_and(|held| held.token == *token);
         state.cache.rejected(current)
     }
 }
@@ -267,6 +311,9 @@ impl TokenClient {
     /// `"Bearer <accessToken>"`, for an `Authorization` header.
     #[wasm_bindgen(js_name = authorizationHeader, unchecked_return_type = "Promise<string>")]
     pub fn authorization_header(&self) -> Promise {
+        if let Some((_, header)) = self.client.warm() {
+            return Promise::resolve(&header);
+        }
         let client = Rc::clone(&self.client);
         promise(async move { Ok(bearer(&client.current(Need::Fresh, None).await?).into()) })
     }
@@ -283,16 +330,28 @@ impl TokenClient {
         #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
     ) -> Promise {
         let client = Rc::clone(&self.client);
+        // With a warm token the request is sent now, before the future's first turn.
+        let warm = client.warm().map(|(token, header)| {
+            let sent = authorised_request(client.args.fetch.as_ref(), &input, &init, &header);
+            (token, sent)
+        });
         promise(async move {
-            let custom = client.args.fetch.as_ref();
-            let signal = request_signal(&input, &init);
-            let token = client.current(Need::Fresh, signal.clone()).await?;
-            let response = authorised_fetch(custom, &input, &init, &bearer(&token)).await?;
-            if get(&response, "status")?.as_f64() != Some(401.0) || !replayable(&input, &init) {
-                return Ok(response);
+            let (token, sent) = match warm {
+                Some(warm) => warm,
+                None => {
+                    let signal = request_signal(&input, &init);
+                    let token = client.current(Need::Fresh, signal).await?;
+                    let header = bearer(&token).into();
+                    let custom = client.args.fetch.as_ref();
+                    let sent = authorised_request(custom, &input, &init, &header);
+                    (token, sent)
+                }
+            };
+            let answer = JsFuture::from(sent?).await?;
+            if !needs_replay(&answer, &input, &init)? {
+                return Ok(answer);
             }
-            let token = client.current(client.rejected(&token), signal).await?;
-            authorised_fetch(custom, &input, &init, &bearer(&token)).await
+            client.replay(input, init, &token).await
         })
     }
 

@@ -36,6 +36,18 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn set(this: &HeaderList, name: &str, value: &JsValue) -> Result<(), JsValue>;
 
+    /// A promise, for a `then` with a JS function (js-sys's takes a Rust closure).
+    #[cfg(feature = "server")]
+    type Thenable;
+    #[cfg(feature = "server")]
+    #[wasm_bindgen(method)]
+    fn then(this: &Thenable, on_fulfilled: &Function) -> Promise;
+}
+
+/// `promise.then(on_fulfilled)`.
+#[cfg(feature = "server")]
+pub fn then(promise: &Promise, on_fulfilled: &Function) -> Promise {
+    promise.unchecked_ref::<Thenable>().then(on_fulfilled)
 }
 
 /// `fetch(input, init)` (the caller's `fetch` where the client has one) with

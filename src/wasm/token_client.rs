@@ -13,6 +13,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
+#[cfg(feature = "server")]
+use super::api_fetch::then;
 use super::api_fetch::{authorised_request, bearer, needs_replay, request_signal};
 use super::args::{self, Args};
 use super::convert;
@@ -69,6 +71,9 @@ pub(super) struct Client {
     browser_refusal: Option<Error>,
     pub(super) listeners: Listeners,
     state: RefCell<State>,
+    /// What `fetch` does with each answer to a request sent with a warm token.
+    #[cfg(feature = "server")]
+    on_answer: core::cell::OnceCell<Function>,
 }
 
 impl Client {
@@ -220,6 +225,30 @@ impl Client {
         JsFuture::from(sent).await
     }
 
+    /// The handler of the answers to requests sent with a warm token, `(input, init, token,
+    /// answer)`: the answer, or the promise of its replay after a 401. One per client, made on
+    /// its first use and owned by JavaScript, so that a request still running when its client
+    /// is collected gets its answer; it holds the client weakly, as the client holds it.
+    #[cfg(feature = "server")]
+    fn on_answer(self: &Rc<Self>) -> Function {
+        let handler = self.on_answer.get_or_init(|| {
+            let client = Rc::downgrade(self);
+            let handler = Closure::<dyn Fn(_, _, _, _) -> JsValue>::new(
+                move |input: JsValue, init: JsValue, token: JsValue, answer: JsValue| {
+                    let replay = needs_replay(&answer, &input, &init).unwrap_or(false);
+                    match client.upgrade() {
+                        Some(client) if replay => {
+                            promise(async move { client.replay(input, init, &token).await }).into()
+                        }
+                        _ => answer,
+                    }
+                },
+            );
+            handler.into_js_value().unchecked_into()
+        });
+        handler.clone()
+    }
+
     /// The API answered 401 to a request sent with `token`: what its replay needs (the
     /// core's rule: each token is refreshed once, however many requests it failed).
     fn rejected(&self, token: &JsValue) -> Need {
@@ -335,6 +364,13 @@ impl TokenClient {
             let sent = authorised_request(client.args.fetch.as_ref(), &input, &init, &header);
             (token, sent)
         });
+        // On servers, where API calls are many, its answer is handed on without a future.
+        #[cfg(feature = "server")]
+        if let Some((token, Ok(sent))) = &warm {
+            let on_answer = client.on_answer();
+            let bound = on_answer.bind3(&JsValue::UNDEFINED, &input, &init, token);
+            return then(sent, bound.unchecked_ref());
+        }
         promise(async move {
             let (token, sent) = match warm {
                 Some(warm) => warm,
@@ -429,6 +465,8 @@ impl TokenClient {
                 store,
                 clock,
                 state: RefCell::default(),
+                #[cfg(feature = "server")]
+                on_answer: core::cell::OnceCell::new(),
             }),
         })
     }

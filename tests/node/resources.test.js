@@ -29,6 +29,7 @@ const SERVER = `
 import { createServer } from "node:http";
 const server = createServer((req, res) => {
   if (req.url.includes("/hang/")) return; // never answers
+  if (req.url.includes("/slow/")) return setTimeout(() => res.end("late"), 300);
   if (req.url.includes("/fail/")) { res.writeHead(500); return res.end("boom"); }
   res.writeHead(200, { "content-type": "application/json" });
   res.end(JSON.stringify({ access_token: "t", expires_in: 3600 }));
@@ -89,5 +90,54 @@ test("thousands of failing and succeeding calls leave wasm memory and the JS hea
   const { before, after } = JSON.parse(out.split("\n")[0]);
   t.diagnostic(`wasm ${before.wasm} -> ${after.wasm} B, JS heap ${before.heap} -> ${after.heap} B`);
   assert.equal(after.wasm, before.wasm, "wasm linear memory grew");
+  assert.ok(after.heap - before.heap < 4 * 1024 * 1024, `the JS heap grew by ${after.heap - before.heap} bytes`);
+});
+
+test("a request whose client is collected before its answer still gets it; clients made and dropped leave memory flat", async (t) => {
+  const { out } = await run(
+    `
+    import { createRequire } from "node:module";
+    import { TokenClient } from ${JSON.stringify(entryPath())};
+    const glue = createRequire(import.meta.url)(${JSON.stringify(gluePath())});
+    ${SERVER}
+    const warm = async () => {
+      const client = new TokenClient({ clientId: "c", clientSecret: "s", baseUrl: base });
+      await client.getToken();
+      return client;
+    };
+    // Sent with a warm token; nothing but the request holds the client.
+    const pending = (await warm()).fetch(base + "/slow/api");
+    for (let i = 0; i < 5; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const late = await pending.then((r) => r.text(), (e) => "rejected: " + e.message);
+    // Collected clients are freed by FinalizationRegistry callbacks, which run in later tasks.
+    const measure = async () => {
+      for (let i = 0; i < 5; i++) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return { wasm: glue.wasmMemoryBytes(), heap: process.memoryUsage().heapUsed };
+    };
+    const clients = async (n) => {
+      for (let i = 0; i < n; i++) await (await warm()).fetch(base + "/api").then((r) => r.text());
+    };
+    // Linear memory never shrinks: it grows to the most that is live at once, so the first
+    // rounds set that mark, and a leak shows as growth past it.
+    await clients(4000);
+    const before = await measure();
+    await clients(2000);
+    const after = await measure();
+    stop();
+    console.log(JSON.stringify({ late, before, after }));
+    console.log("done");
+  `,
+    ["--expose-gc"],
+  );
+  const { late, before, after } = JSON.parse(out.split("\n")[0]);
+  t.diagnostic(`wasm ${before.wasm} -> ${after.wasm} B, JS heap ${before.heap} -> ${after.heap} B`);
+  assert.equal(late, "late");
+  assert.ok(after.wasm - before.wasm <= 65_536, `wasm linear memory grew by ${after.wasm - before.wasm} bytes over 2,000 clients`);
   assert.ok(after.heap - before.heap < 4 * 1024 * 1024, `the JS heap grew by ${after.heap - before.heap} bytes`);
 });

@@ -127,7 +127,9 @@ async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
         // Tells the stream (and the connection under it) that the rest is not wanted.
         let _ = reader.cancel();
     }
-    reader.release_lock();
+    // The reader is not released: the stream is over (read to its end, or cancelled), and
+    // Node's releaseLock() makes a TypeError (with its stack, and a new V8 context the first
+    // time) to reject a wait that no one has: 10-20 µs a token request.
     // Decoded as `text()` decodes a body (the core's `decode_body` rule: a `TextDecoder`'s
     // defaults), by the platform: Rust's lossy UTF-8 decoding would add 0.5 KB to the .wasm.
     let text = TextDecoder::new()?.decode_with_u8_array(&bytes)?;

@@ -50,6 +50,16 @@ pub fn then(promise: &Promise, on_fulfilled: &Function) -> Promise {
     promise.unchecked_ref::<Thenable>().then(on_fulfilled)
 }
 
+/// What `fetch(input, init)` takes for `name` (`headers`, `signal`): `init`'s where it names
+/// one, else a `Request`'s own.
+fn request_member(input: &JsValue, init: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+    let given = get(init, name)?;
+    if given.is_undefined() && input.is_instance_of::<Request>() {
+        return get(input, name);
+    }
+    Ok(given)
+}
+
 /// `fetch(input, init)` (the caller's `fetch` where the client has one) with
 /// `Authorization: <header>` added to the headers it would send: its promise.
 pub fn authorised_request(
@@ -58,12 +68,7 @@ pub fn authorised_request(
     init: &JsValue,
     header: &JsValue,
 ) -> Result<Promise, JsValue> {
-    let given = get(init, "headers")?;
-    let given = if given.is_undefined() && input.is_instance_of::<Request>() {
-        get(input, "headers")?
-    } else {
-        given
-    };
+    let given = request_member(input, init, "headers")?;
     let headers = if given.is_undefined() {
         Headers::new()?
     } else {
@@ -89,12 +94,7 @@ pub fn needs_replay(answer: &JsValue, input: &JsValue, init: &JsValue) -> Result
 /// The signal that aborts `fetch(input, init)`: `init.signal` where `init` names one (`null`
 /// for none), else a `Request`'s own.
 pub fn request_signal(input: &JsValue, init: &JsValue) -> Option<AbortSignal> {
-    let given = get(init, "signal").unwrap_or_default();
-    let signal = if given.is_undefined() && input.is_instance_of::<Request>() {
-        get(input, "signal").unwrap_or_default()
-    } else {
-        given
-    };
+    let signal = request_member(input, init, "signal").unwrap_or_default();
     // Anything else than a signal makes the `fetch` itself reject.
     signal.is_object().then(|| signal.unchecked_into())
 }

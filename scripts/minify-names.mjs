@@ -3,6 +3,9 @@
 // import after its binding plus a 16-digit hash, and both the .wasm and the glue spell each one
 // out: some 90 hashes that no compressor can shrink (measured: 2.1 KB of the gzipped .wasm).
 // binaryen's wasm-opt shortens them and prints the mapping, which this applies to the glue.
+// The JS the .wasm imports from a file of ours (`#[wasm_bindgen(module = "/src/wasm/…")]`,
+// which wasm-bindgen leaves as a separate module under `snippets/`) is written into each glue:
+// one file to ship, as before, that no bundler or runtime has to resolve a path for.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -14,11 +17,35 @@ const printed = execFileSync(
 );
 /** @type {{ imports: [string, string, string][], exports: [string, string][] }} */
 const map = JSON.parse(printed);
-const escape = (text) => text.replace(/[$]/g, "\\$&");
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+/**
+ * `text` with each file of ours that it loads from `./snippets/<crate>-<hash>/<path>` (a
+ * `require` or an `import` of named functions) written in: the file's code in a scope of its
+ * own, the names bound to its functions.
+ */
+function inlineSnippets(text, glue) {
+  const load = /^(?:const \{ ([\w, ]+) \} = require\(String\.raw`\.\/snippets\/[^/`]+\/([^`]+)`\);|import \{ ([\w, ]+) \} from '\.\/snippets\/[^/']+\/([^']+)';)$/gm;
+  return text.replace(load, (_, cjsNames, cjsPath, esmNames, esmPath) => {
+    const names = cjsNames ?? esmNames;
+    const code = readFileSync(new URL(`../${cjsPath ?? esmPath}`, import.meta.url), "utf8");
+    if (/^export (?!function )/m.test(code) || /^import /m.test(code)) {
+      throw new Error(`${glue}: ${cjsPath ?? esmPath} must hold \`export function\`s only`);
+    }
+    // Its comments stay in the file: the glue is shipped as it is, unminified.
+    const bare = code
+      .replace(/^\s*\/\*\*[\s\S]*?\*\/\n/gm, "")
+      .replace(/^\s*\/\/.*\n/gm, "")
+      .replace(/^export function /gm, "function ");
+    return `const { ${names} } = (() => {\n${bare}return { ${names} };\n})();`;
+  });
+}
 
 for (const glue of glues) {
   let text = readFileSync(glue, "utf8");
   const count = (pattern) => (text.match(pattern) ?? []).length;
+  text = inlineSnippets(text, glue);
+  if (text.includes("./snippets/")) throw new Error(`${glue}: loads a snippet that was not written in`);
   for (const module of new Set(map.imports.map(([module]) => module))) {
     const key = `${JSON.stringify(module)}: `;
     if (!text.includes(key)) throw new Error(`${glue}: no import object for module ${module}`);

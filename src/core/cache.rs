@@ -38,6 +38,10 @@ pub enum Plan {
     },
 }
 
+/// The status with which the API turns down a request's bearer token: the one answer to an API
+/// request that calls for a fresh token and a replay ([`Cache::rejected`]).
+pub const TOKEN_REJECTED: u16 = 401;
+
 /// A client's token and wait, on the local clock, and the server's clock offset.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Cache {
@@ -130,7 +134,7 @@ impl Cache {
         self.usable_until = None;
     }
 
-    /// The API answered 401 to a request sent with the client's token (`sent_current`) or
+    /// The API answered [`TOKEN_REJECTED`] to a request sent with the client's token (`sent_current`) or
     /// with one it has replaced since: what the request's one replay needs. Each token is
     /// refreshed once, however many requests it failed: the client's own is dropped and
     /// replaced ([`Need::Replacement`]: a refresh under way, or one that takes another

@@ -14,7 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 #[cfg(feature = "server")]
-use super::api_fetch::then;
+use super::api_fetch::authorised_request_then;
 use super::api_fetch::{authorised_request, bearer, needs_replay, request_signal};
 use super::args::{self, Args};
 use super::convert;
@@ -71,9 +71,9 @@ pub(super) struct Client {
     browser_refusal: Option<Error>,
     pub(super) listeners: Listeners,
     state: RefCell<State>,
-    /// What `fetch` does with each answer to a request sent with a warm token.
+    /// What `fetch` does with an answer that turns down the warm token a request was sent with.
     #[cfg(feature = "server")]
-    on_answer: core::cell::OnceCell<Function>,
+    on_rejected: core::cell::OnceCell<Function>,
 }
 
 impl Client {
@@ -225,13 +225,13 @@ impl Client {
         JsFuture::from(sent).await
     }
 
-    /// The handler of the answers to requests sent with a warm token, `(input, init, token,
-    /// answer)`: the answer, or the promise of its replay after a 401. One per client, made on
-    /// its first use and owned by JavaScript, so that a request still running when its client
-    /// is collected gets its answer; it holds the client weakly, as the client holds it.
+    /// The handler of the answers that turn down the warm token a request was sent with,
+    /// `(input, init, token, answer)`: the answer, or the promise of its replay. One per client,
+    /// made on its first use and owned by JavaScript, so that a request still running when its
+    /// client is collected gets its answer; it holds the client weakly, as the client holds it.
     #[cfg(feature = "server")]
-    fn on_answer(self: &Rc<Self>) -> Function {
-        let handler = self.on_answer.get_or_init(|| {
+    fn on_rejected(self: &Rc<Self>) -> &Function {
+        self.on_rejected.get_or_init(|| {
             let client = Rc::downgrade(self);
             let handler = Closure::<dyn Fn(_, _, _, _) -> JsValue>::new(
                 move |input: JsValue, init: JsValue, token: JsValue, answer: JsValue| {
@@ -245,8 +245,7 @@ impl Client {
                 },
             );
             handler.into_js_value().unchecked_into()
-        });
-        handler.clone()
+        })
     }
 
     /// The API answered 401 to a request sent with `token`: what its replay needs (the
@@ -359,18 +358,21 @@ impl TokenClient {
         #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
     ) -> Promise {
         let client = Rc::clone(&self.client);
+        let custom = client.args.fetch.as_ref();
+        let warm = client.warm();
+        // On servers, where API calls are many, a request with a warm token is sent now and its
+        // answer handed on without a future.
+        #[cfg(feature = "server")]
+        if let Some((token, header)) = &warm {
+            let on_rejected = client.on_rejected();
+            let sent = authorised_request_then(custom, &input, &init, header, token, on_rejected);
+            return sent.unwrap_or_else(|error| Promise::reject(&error));
+        }
         // With a warm token the request is sent now, before the future's first turn.
-        let warm = client.warm().map(|(token, header)| {
-            let sent = authorised_request(client.args.fetch.as_ref(), &input, &init, &header);
+        let warm = warm.map(|(token, header)| {
+            let sent = authorised_request(custom, &input, &init, &header);
             (token, sent)
         });
-        // On servers, where API calls are many, its answer is handed on without a future.
-        #[cfg(feature = "server")]
-        if let Some((token, Ok(sent))) = &warm {
-            let on_answer = client.on_answer();
-            let bound = on_answer.bind3(&JsValue::UNDEFINED, &input, &init, token);
-            return then(sent, bound.unchecked_ref());
-        }
         promise(async move {
             let (token, sent) = match warm {
                 Some(warm) => warm,
@@ -466,7 +468,7 @@ impl TokenClient {
                 clock,
                 state: RefCell::default(),
                 #[cfg(feature = "server")]
-                on_answer: core::cell::OnceCell::new(),
+                on_rejected: core::cell::OnceCell::new(),
             }),
         })
     }

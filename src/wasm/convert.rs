@@ -82,33 +82,48 @@ export interface SehatmuError extends Error {
 /// errors.
 pub const ERROR_BRAND: &str = "sehatmu-auth.SehatmuError";
 
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// The `AccessToken` object literal, in one call (glue.js); `undefined` leaves a member out.
+    #[wasm_bindgen(js_name = accessToken)]
+    #[allow(clippy::too_many_arguments)]
+    fn access_token(
+        access_token: &str,
+        access_token_expires_at: &str,
+        expires_at: f64,
+        client_id: Option<&str>,
+        client: &JsValue,
+        user_id: Option<&str>,
+        user: &JsValue,
+        raw: &JsValue,
+    ) -> JsValue;
+}
+
 /// The `AccessToken` object: plain, JSON-compatible, `raw` as parsed.
 pub fn token(token: &Token, raw: &JsValue) -> JsValue {
-    let out = Object::new();
-    set(&out, "accessToken", token.access_token.as_str());
-    set(&out, "tokenType", "Bearer");
-    set(&out, "accessTokenExpiresAt", token.expires_at_iso.as_str());
-    set(&out, "expiresAt", token.expires_at_ms as f64);
-    if let Some(id) = &token.client_id {
-        set(&out, "clientId", id.as_str());
-    }
-    match &token.client {
-        ClientField::FromBody => set(&out, "client", get(raw, "client").unwrap_or_default()),
+    let client = match &token.client {
+        ClientField::FromBody => get(raw, "client").unwrap_or_default(),
         ClientField::DeveloperEmail(email) => {
             let client = Object::new();
             set(&client, "email", email.as_str());
-            set(&out, "client", client);
+            client.into()
         }
-        ClientField::Absent => {}
-    }
-    if let Some(id) = &token.user_id {
-        set(&out, "userId", id.as_str());
-    }
-    if token.has_user {
-        set(&out, "user", get(raw, "user").unwrap_or_default());
-    }
-    set(&out, "raw", raw.clone());
-    out.into()
+        ClientField::Absent => JsValue::UNDEFINED,
+    };
+    let user = match token.has_user {
+        true => get(raw, "user").unwrap_or_default(),
+        false => JsValue::UNDEFINED,
+    };
+    access_token(
+        &token.access_token,
+        &token.expires_at_iso,
+        token.expires_at_ms as f64,
+        token.client_id.as_deref(),
+        &client,
+        token.user_id.as_deref(),
+        &user,
+        raw,
+    )
 }
 
 fn issue(issue: &Issue) -> JsValue {

@@ -27,3 +27,14 @@ export function authorisedFetch(custom, input, init, header, token, rejected, on
   if (onRejected === undefined) return sent;
   return sent.then((answer) => (answer.status === rejected ? onRejected(input, init, token, answer) : answer));
 }
+
+/** An `AccessToken` (declared in src/wasm/convert.rs), its members in their documented order. */
+export function accessToken(accessToken, accessTokenExpiresAt, expiresAt, clientId, client, userId, user, raw) {
+  const token = { accessToken, tokenType: "Bearer", accessTokenExpiresAt, expiresAt };
+  if (clientId !== undefined) token.clientId = clientId;
+  if (client !== undefined) token.client = client;
+  if (userId !== undefined) token.userId = userId;
+  if (user !== undefined) token.user = user;
+  token.raw = raw;
+  return token;
+}

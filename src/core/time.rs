@@ -244,22 +244,33 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
 /// Only plain digits with an optional fraction: no sign, exponent, `NaN` or hex. Exact for
 /// integers up to 2^53; the fraction is kept to nine digits.
 pub fn parse_decimal(text: &str) -> Option<f64> {
-    let text = text.trim();
-    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
-    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !all_digits(int) || !all_digits(frac) || text.ends_with('.') {
-        return None;
-    }
+    // One pass over the bytes, not `split_once` and slices: those bring `memchr` and the
+    // slice-index panic (with `core::fmt`) into the `.wasm`.
     let mut value = 0.0_f64;
-    for b in int.bytes() {
-        value = value * 10.0 + f64::from(b - b'0');
+    let mut int_digits = 0;
+    // `None` before the point; then the place value of the next fraction digit and how many
+    // fraction digits there were.
+    let mut fraction: Option<(f64, usize)> = None;
+    for &b in text.trim().as_bytes() {
+        let digit = f64::from(b.wrapping_sub(b'0'));
+        match (b, &mut fraction) {
+            (b'0'..=b'9', None) => {
+                value = value * 10.0 + digit;
+                int_digits += 1;
+            }
+            (b'0'..=b'9', Some((scale, count))) => {
+                if *count < 9 {
+                    value += digit * *scale;
+                    *scale /= 10.0;
+                }
+                *count += 1;
+            }
+            (b'.', None) => fraction = Some((0.1, 0)),
+            _ => return None,
+        }
     }
-    let mut scale = 0.1_f64;
-    for b in frac.bytes().take(9) {
-        value += f64::from(b - b'0') * scale;
-        scale /= 10.0;
-    }
-    value.is_finite().then_some(value)
+    let whole = int_digits > 0 && !matches!(fraction, Some((_, 0)));
+    (whole && value.is_finite()).then_some(value)
 }
 
 #[cfg(test)]

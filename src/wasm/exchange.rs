@@ -45,6 +45,14 @@ pub struct Fetched {
     pub received_at_ms: i64,
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Uint8Array.prototype.set.call(into, from)`: `from`'s bytes into `into`, a slice of
+    /// the same length (js-sys's own binding, without the length assertion around it).
+    #[wasm_bindgen(js_namespace = Uint8Array, js_name = "prototype.set.call")]
+    fn copy_chunk(into: &mut [u8], from: &Uint8Array);
+}
+
 /// What came back, before it is judged.
 struct Answer {
     response: Response,
@@ -119,9 +127,14 @@ async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
         if bytes.len() + value.length() as usize > MAX_BODY_BYTES {
             break true;
         }
-        // `to_vec`, not `copy_to`: that one asserts the lengths, which brings integer
-        // formatting into the .wasm for a panic message nobody reads.
-        bytes.extend_from_slice(&value.to_vec());
+        // Copied straight into the buffer's new tail by the platform: `to_vec` and `copy_to`
+        // assert the lengths, which brings integer formatting into the .wasm for a panic
+        // message nobody reads.
+        let at = bytes.len();
+        bytes.resize(at + value.length() as usize, 0);
+        if let Some(tail) = bytes.get_mut(at..) {
+            copy_chunk(tail, &value);
+        }
     };
     if too_large {
         // Tells the stream (and the connection under it) that the rest is not wanted.

@@ -5,7 +5,6 @@
 //! `refresh.rs`); this file holds the JS state and the exports.
 
 use alloc::rc::Rc;
-use alloc::string::String;
 use core::cell::RefCell;
 
 use js_sys::{Array, Date, Function, Promise};
@@ -424,9 +423,12 @@ impl TokenClient {
 
     /// The base URL the tokens come from (the default host where none was given), without a
     /// trailing slash: where a proxy in front of the API forwards to by default.
-    #[wasm_bindgen(getter, js_name = baseUrl)]
-    pub fn base_url(&self) -> String {
-        self.client.args.request.base_url()
+    //
+    // A JS string made here, not a returned `String`: wasm-bindgen would shrink that into a
+    // boxed slice, whose panic path brings `core::fmt` into the `.wasm`.
+    #[wasm_bindgen(getter, js_name = baseUrl, unchecked_return_type = "string")]
+    pub fn base_url(&self) -> JsValue {
+        JsValue::from_str(&self.client.args.request.base_url())
     }
 }
 

@@ -215,44 +215,44 @@ fn client_error(
         || (status == 400
             && (any_text("not able to be authenticated")
                 || oauth_error.as_deref() == Some("invalid_client")));
-    let base = |code, message: String| Error {
+    // The code and message first, then one `Error` that takes the issues and the OAuth code:
+    // an `Error` built per branch would clone them for each (more code in the `.wasm`).
+    let (code, message, retry_after_ms) = if rate_limited {
+        let wait = retry_after_ms(meta).unwrap_or(DEFAULT_RETRY_AFTER_MS);
+        let message = join(&[
+            "SehatMu is rate-limiting this client id: retry in ",
+            &decimal(wait.div_ceil(1000)),
+            " s (HTTP ",
+            &decimal(status.into()),
+            ")",
+        ]);
+        (ErrorCode::RateLimited, message, Some(wait))
+    } else if bad_credentials {
+        let message = join(&[
+            "SehatMu did not accept the client id and secret (HTTP ",
+            &decimal(status.into()),
+            ")",
+        ]);
+        (ErrorCode::InvalidCredentials, message, None)
+    } else {
+        let message = join(&[
+            "SehatMu rejected the token request with HTTP ",
+            &decimal(status.into()),
+        ]);
+        (ErrorCode::RequestRejected, message, None)
+    };
+    let error = Error {
         status: Some(status),
-        issues: issues.clone(),
-        oauth_error: oauth_error.clone(),
+        retry_after_ms,
+        issues,
+        oauth_error,
         ..Error::new(code, quoting(message, server_words))
     };
-    if rate_limited {
-        let wait = retry_after_ms(meta).unwrap_or(DEFAULT_RETRY_AFTER_MS);
-        Error {
-            retry_after_ms: Some(wait),
-            ..base(
-                ErrorCode::RateLimited,
-                join(&[
-                    "SehatMu is rate-limiting this client id: retry in ",
-                    &decimal(wait.div_ceil(1000)),
-                    " s (HTTP ",
-                    &decimal(status.into()),
-                    ")",
-                ]),
-            )
-        }
-    } else if bad_credentials {
-        base(
-            ErrorCode::InvalidCredentials,
-            join(&[
-                "SehatMu did not accept the client id and secret (HTTP ",
-                &decimal(status.into()),
-                ")",
-            ]),
-        )
+    // Of the 4xx codes, only `request_rejected` carries the body (spec/api.md).
+    if code == ErrorCode::RequestRejected {
+        with_body(error)
     } else {
-        with_body(base(
-            ErrorCode::RequestRejected,
-            join(&[
-                "SehatMu rejected the token request with HTTP ",
-                &decimal(status.into()),
-            ]),
-        ))
+        error
     }
 }
 

@@ -111,82 +111,69 @@ pub fn interpret(
 ) -> Result<Token, Error> {
     let status = meta.status;
     let server_words = server_words(text, body, secret);
-    let fail = |code, message: String| Error {
-        status: Some(status),
-        ..Error::new(code, message)
-    };
     let with_body = |error: Error| Error {
         body: Some(truncate_bytes(&secret.redact(text), MAX_ERROR_BODY_BYTES)),
         ..error
     };
-    match status {
-        200..=299 if meta.body_too_large => Err(with_body(fail(
+    let http = decimal(status.into());
+    // Each branch gives a code and a message, and one `Error` is built of them: an `Error` per
+    // branch would write its construction out again each time in the `.wasm`.
+    let (code, message, retry_after_ms) = match status {
+        200..=299 if meta.body_too_large => (
             ErrorCode::InvalidResponse,
             join(&[
                 "SehatMu answered HTTP ",
-                &decimal(status.into()),
+                &http,
                 " with a body larger than 1 MiB, which no token response is.",
             ]),
-        ))),
-        200..=299 => match body {
-            Some(body) => token(meta, body).map_err(|reason| {
-                with_body(fail(
-                    ErrorCode::InvalidResponse,
-                    quoting(
-                        join(&[
-                            "SehatMu answered HTTP ",
-                            &decimal(status.into()),
-                            " without a usable token: ",
-                            &reason,
-                        ]),
-                        &server_words,
-                    ),
-                ))
-            }),
-            None => {
-                let reason = if text.trim().is_empty() {
-                    "the body is empty"
-                } else {
-                    "the body is not a JSON object"
-                };
-                Err(with_body(fail(
-                    ErrorCode::InvalidResponse,
-                    quoting(
-                        join(&[
-                            "SehatMu answered HTTP ",
-                            &decimal(status.into()),
-                            " without a usable token: ",
-                            reason,
-                        ]),
-                        &server_words,
-                    ),
-                )))
-            }
-        },
-        400..=499 => Err(client_error(meta, body, secret, &server_words, with_body)),
-        500..=599 => Err(with_body(Error {
-            retry_after_ms: retry_after_ms(meta),
-            ..fail(
-                ErrorCode::ServerError,
-                quoting(
-                    join(&[
-                        "The SehatMu token endpoint failed with HTTP ",
-                        &decimal(status.into()),
-                    ]),
-                    &server_words,
-                ),
+            None,
+        ),
+        200..=299 => {
+            let reason = match body {
+                Some(body) => match token(meta, body) {
+                    Ok(token) => return Ok(token),
+                    Err(reason) => reason,
+                },
+                None if text.trim().is_empty() => "the body is empty".to_owned(),
+                None => "the body is not a JSON object".to_owned(),
+            };
+            let message = join(&[
+                "SehatMu answered HTTP ",
+                &http,
+                " without a usable token: ",
+                &reason,
+            ]);
+            (
+                ErrorCode::InvalidResponse,
+                quoting(message, &server_words),
+                None,
             )
-        })),
-        _ => Err(with_body(fail(
+        }
+        400..=499 => return Err(client_error(meta, body, secret, &server_words, with_body)),
+        500..=599 => (
+            ErrorCode::ServerError,
+            quoting(
+                join(&["The SehatMu token endpoint failed with HTTP ", &http]),
+                &server_words,
+            ),
+            retry_after_ms(meta),
+        ),
+        _ => (
             ErrorCode::InvalidResponse,
             join(&[
                 "SehatMu answered the token request with HTTP ",
-                &decimal(status.into()),
+                &http,
                 ", which is not an answer of a token endpoint (token requests never follow \
                  redirects).",
             ]),
-        ))),
-    }
+            None,
+        ),
+    };
+    Err(with_body(Error {
+        status: Some(status),
+        retry_after_ms,
+        ..Error::new(code, message)
+    }))
 }
 
 fn client_error(

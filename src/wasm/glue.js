@@ -38,3 +38,27 @@ export function accessToken(accessToken, accessTokenExpiresAt, expiresAt, client
   token.raw = raw;
   return token;
 }
+
+/**
+ * Which globals that runtimes are known by are there, one bit each in this order (what they
+ * mean is decided in src/wasm/platform.rs): `process.versions.node`, a `navigator.userAgent`
+ * of `workerdAgent`, `Deno`, `Bun`, `window`, `WorkerGlobalScope`. One that is missing, or
+ * whose reading throws, is not there.
+ */
+export function runtimeGlobals(workerdAgent) {
+  const checks = [
+    (g) => g.process.versions.node !== undefined,
+    (g) => g.navigator.userAgent === workerdAgent,
+    (g) => g.Deno !== undefined,
+    (g) => g.Bun !== undefined,
+    (g) => g.window !== undefined,
+    (g) => g.WorkerGlobalScope !== undefined,
+  ];
+  let found = 0;
+  checks.forEach((check, bit) => {
+    try {
+      if (check(globalThis)) found |= 1 << bit;
+    } catch {}
+  });
+  return found;
+}

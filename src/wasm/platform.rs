@@ -47,18 +47,22 @@ pub fn runtime() -> Runtime {
     found
 }
 
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// The globals runtimes are known by, one bit each (glue.js), with workerd known by its
+    /// `navigator.userAgent`: read in JS, where a missing member costs a line, not a binding
+    /// call and a string per step.
+    #[wasm_bindgen(js_name = runtimeGlobals)]
+    fn runtime_globals(workerd_agent: &str) -> u32;
+}
+
 fn look_at_globals() -> Runtime {
-    let global = js_sys::global();
-    let has = |name| get(&global, name).is_ok_and(|value| !value.is_undefined());
-    let node = get(&global, "process")
-        .and_then(|process| get(&process, "versions"))
-        .and_then(|versions| get(&versions, "node"))
-        .is_ok_and(|node| !node.is_undefined());
-    let workerd = get(&global, "navigator")
-        .and_then(|navigator| get(&navigator, "userAgent"))
-        .is_ok_and(|agent| agent.as_string().as_deref() == Some("Cloudflare-Workers"));
-    let server = node || workerd || has("Deno") || has("Bun");
-    let browser_globals = has("window") || has("WorkerGlobalScope");
+    let found = runtime_globals("Cloudflare-Workers");
+    let has = |bit: u32| found & (1 << bit) != 0;
+    // Node (`process.versions.node`), workerd (its user agent), Deno, Bun.
+    let server = has(0) || has(1) || has(2) || has(3);
+    // `window`, `WorkerGlobalScope`.
+    let browser_globals = has(4) || has(5);
     Runtime {
         browser_like: browser_globals && !server,
     }

@@ -2,15 +2,12 @@
 //! covers the whole exchange, body included, judged by the core. When it returns, its timer is
 //! cleared, its listener removed and its body's reader released.
 
-use alloc::{string::String, vec::Vec};
+use alloc::string::String;
 
-use js_sys::{Function, Object, Uint8Array};
+use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, AbortSignal, ReadableStream, ReadableStreamDefaultReader, Response,
-    TextDecoder,
-};
+use web_sys::{AbortController, AbortSignal, Response};
 
 use super::args::Args;
 use super::body::parse;
@@ -45,12 +42,12 @@ pub struct Fetched {
     pub received_at_ms: i64,
 }
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
-    /// `Uint8Array.prototype.set.call(into, from)`: `from`'s bytes into `into`, a slice of
-    /// the same length (js-sys's own binding, without the length assertion around it).
-    #[wasm_bindgen(js_namespace = Uint8Array, js_name = "prototype.set.call")]
-    fn copy_chunk(into: &mut [u8], from: &Uint8Array);
+    /// The text of a body's stream, cut before it passes `max` bytes (glue.js):
+    /// `[text, whether it was cut]`.
+    #[wasm_bindgen(js_name = readStream)]
+    fn read_stream(stream: &JsValue, max: u32) -> Promise;
 }
 
 /// What came back, before it is judged.
@@ -113,40 +110,18 @@ async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
     if stream.is_null() || stream.is_undefined() {
         return Ok((String::new(), false));
     }
-    let reader: ReadableStreamDefaultReader = stream
-        .unchecked_into::<ReadableStream>()
-        .get_reader()
+    // The limit is the core's; the loop that keeps to it is glue.js's, where each chunk is
+    // not copied into the .wasm's memory and the text is not made there (0.3 KB less).
+    let read: Array = JsFuture::from(read_stream(&stream, MAX_BODY_BYTES as u32))
+        .await?
         .unchecked_into();
-    let mut bytes = Vec::new();
-    let too_large = loop {
-        let chunk = JsFuture::from(reader.read()).await?;
-        if get(&chunk, "done")?.is_truthy() {
-            break false;
-        }
-        let value: Uint8Array = get(&chunk, "value")?.unchecked_into();
-        if bytes.len() + value.length() as usize > MAX_BODY_BYTES {
-            break true;
-        }
-        // Copied straight into the buffer's new tail by the platform: `to_vec` and `copy_to`
-        // assert the lengths, which brings integer formatting into the .wasm for a panic
-        // message nobody reads.
-        let at = bytes.len();
-        bytes.resize(at + value.length() as usize, 0);
-        if let Some(tail) = bytes.get_mut(at..) {
-            copy_chunk(tail, &value);
-        }
-    };
-    if too_large {
-        // Tells the stream (and the connection under it) that the rest is not wanted.
-        let _ = reader.cancel();
-    }
     // The reader is not released: the stream is over (read to its end, or cancelled), and
     // Node's releaseLock() makes a TypeError (with its stack, and a new V8 context the first
     // time) to reject a wait that no one has: 10-20 µs a token request.
-    // Decoded as `text()` decodes a body (the core's `decode_body` rule: a `TextDecoder`'s
-    // defaults), by the platform: Rust's lossy UTF-8 decoding would add 0.5 KB to the .wasm.
-    let text = TextDecoder::new()?.decode_with_u8_array(&bytes)?;
-    Ok((text, too_large))
+    Ok((
+        read.get(0).as_string().unwrap_or_default(),
+        read.get(1).is_truthy(),
+    ))
 }
 
 /// Sends the request and reads the whole answer; `now` stamps its arrival.

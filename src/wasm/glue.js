@@ -3,7 +3,8 @@
 // literals that V8 interns once, where names made in Rust are decoded from the .wasm's memory on
 // every use (measured: a fifth of a token request's own work). Plumbing only: every decision
 // stays in Rust, which binds each function beside the code that calls it.
-// scripts/minify-names.mjs writes this file into each glue, so it holds `export function`s only.
+// scripts/minify-names.mjs writes this file into each glue, so it holds `export function`s (and
+// `export async function`s) only.
 
 /**
  * `fetch(input, init)` (the caller's `custom` fetch where there is one) with
@@ -61,4 +62,36 @@ export function runtimeGlobals(workerdAgent) {
     } catch {}
   });
   return found;
+}
+
+/**
+ * The text of a body's `stream`, read chunk by chunk to its end, or until the next chunk would
+ * take it past `max` bytes: then the stream is cancelled (the rest, and the connection under
+ * it, are not wanted) and the text is of what came before. Decoded as `Response.text()`
+ * decodes a body, by a `TextDecoder` with its defaults. `[text, whether it was cut]`. The
+ * reader is not released (src/wasm/exchange.rs says why).
+ */
+export async function readStream(stream, max) {
+  const reader = stream.getReader();
+  const chunks = [];
+  let size = 0;
+  let cut = false;
+  for (;;) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    if (size + chunk.value.length > max) {
+      cut = true;
+      reader.cancel();
+      break;
+    }
+    chunks.push(chunk.value);
+    size += chunk.value.length;
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return [new TextDecoder().decode(bytes), cut];
 }

@@ -6,10 +6,10 @@
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::{Array, Function, Object, Reflect};
+use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;
 
-use super::platform::{call_method, get, set};
+use super::platform::{call_method, set};
 
 #[wasm_bindgen(typescript_custom_section)]
 const EVENTS: &str = r#"
@@ -82,21 +82,19 @@ impl Listeners {
     }
 }
 
-/// `new CustomEvent(kind, { detail })` with these members in `detail`. Every runtime this
-/// package supports has `CustomEvent` (Node since 19).
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// `new CustomEvent(kind, { detail })` (glue.js), `Err` where that threw.
+    #[wasm_bindgen(catch, js_name = customEvent)]
+    fn new_custom_event(kind: &JsValue, detail: &Object) -> Result<JsValue, JsValue>;
+}
+
+/// `new CustomEvent(kind, { detail })` with these members in `detail` (`undefined` where that
+/// fails). Every runtime this package supports has `CustomEvent` (Node since 19).
 fn custom_event(kind: &JsValue, members: &[(&str, &JsValue)]) -> JsValue {
     let detail = Object::new();
     for (name, value) in members {
         set(&detail, name, *value);
     }
-    let init = Object::new();
-    set(&init, "detail", detail);
-    get(&js_sys::global(), "CustomEvent")
-        .and_then(|constructor| {
-            Reflect::construct(
-                constructor.unchecked_ref::<Function>(),
-                &Array::of2(kind, &init),
-            )
-        })
-        .unwrap_or_default()
+    new_custom_event(kind, &detail).unwrap_or_default()
 }

@@ -95,3 +95,8 @@ export async function readStream(stream, max) {
   }
   return [new TextDecoder().decode(bytes), cut];
 }
+
+/** `new CustomEvent(type, { detail })`. */
+export function customEvent(type, detail) {
+  return new CustomEvent(type, { detail });
+}

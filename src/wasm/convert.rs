@@ -2,7 +2,7 @@
 //! TypeScript declarations.
 
 use alloc::string::String;
-use js_sys::{Array, Object, Reflect, Symbol};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::platform::{get, set};
@@ -97,6 +97,10 @@ extern "C" {
         user: &JsValue,
         raw: &JsValue,
     ) -> JsValue;
+
+    /// An `Error` named `"SehatmuError"` and branded, both hidden, in one call (glue.js).
+    #[wasm_bindgen(js_name = brandedError)]
+    fn branded_error(message: &str, brand: &str) -> Object;
 }
 
 /// The `AccessToken` object: plain, JSON-compatible, `raw` as parsed.
@@ -143,19 +147,9 @@ fn issue(issue: &Issue) -> JsValue {
     out.into()
 }
 
-fn hidden(target: &Object, key: &JsValue, value: &JsValue) {
-    let descriptor = Object::new();
-    set(&descriptor, "value", value.clone());
-    set(&descriptor, "writable", true);
-    set(&descriptor, "configurable", true);
-    Object::define_property(target, key, &descriptor);
-}
-
 /// The `SehatmuError`: an `Error` named `"SehatmuError"` with its `code` and fields.
 pub fn error(error: &Error, cause: Option<&JsValue>) -> JsValue {
-    let out: Object = js_sys::Error::new(&error.message).into();
-    hidden(&out, &"name".into(), &"SehatmuError".into());
-    hidden(&out, &Symbol::for_(ERROR_BRAND).into(), &JsValue::TRUE);
+    let out = branded_error(&error.message, ERROR_BRAND);
     set(&out, "code", error.code.as_str());
     if let Some(field) = error.field {
         set(&out, "field", field);

@@ -100,3 +100,14 @@ export async function readStream(stream, max) {
 export function customEvent(type, detail) {
   return new CustomEvent(type, { detail });
 }
+
+/**
+ * An `Error` of `message` named "SehatmuError" and branded with `Symbol.for(brand)`, both
+ * hidden (not enumerable): the start of every SehatmuError src/wasm/convert.rs makes.
+ */
+export function brandedError(message, brand) {
+  const error = new Error(message);
+  Object.defineProperty(error, "name", { value: "SehatmuError", writable: true, configurable: true });
+  Object.defineProperty(error, Symbol.for(brand), { value: true, writable: true, configurable: true });
+  return error;
+}

@@ -70,7 +70,12 @@ fn look_at_globals() -> Runtime {
 
 /// `target[key] = value` on an object this module made: that cannot fail.
 pub fn set(target: &Object, key: &str, value: impl Into<JsValue>) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());
+    set_value(target, key, &value.into());
+}
+
+/// [`set`]'s work, once: not written out again for each type of value it is given.
+fn set_value(target: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
 
 /// `target[key]`, or `Err` where reading it threw (a getter or a proxy). `undefined` for a

@@ -111,3 +111,16 @@ export function brandedError(message, brand) {
   Object.defineProperty(error, Symbol.for(brand), { value: true, writable: true, configurable: true });
   return error;
 }
+
+/**
+ * A new promise, and the function that settles it with `value` when called (with any
+ * arguments): fulfils it, or rejects it where `rejects`. `[promise, settle]`, for a timer or a
+ * listener to call, where `new Promise` would need a Rust closure for its executor.
+ */
+export function settler(value, rejects) {
+  let settle;
+  const promise = new Promise((resolve, reject) => {
+    settle = () => (rejects ? reject : resolve)(value);
+  });
+  return [promise, settle];
+}

@@ -143,17 +143,26 @@ impl Drop for Timer {
     }
 }
 
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// A new promise and the function that settles it with `value` (glue.js):
+    /// `[promise, settle]`.
+    #[wasm_bindgen(js_name = settler)]
+    fn new_settler(value: &JsValue, rejects: bool) -> Array;
+}
+
+/// A new promise, and the JS function that fulfils it with `value` (rejects it, where
+/// `rejects`) when called: for a timer or a listener, without the Rust closure that
+/// `Promise::new`'s executor would be (and its shims in the `.wasm`).
+pub fn settler(value: &JsValue, rejects: bool) -> (Promise, Function) {
+    let parts = new_settler(value, rejects);
+    (parts.get(0).unchecked_into(), parts.get(1).unchecked_into())
+}
+
 /// A pause of `ms` (see [`Timer::start`] for `keep_alive`).
 pub async fn sleep(ms: u64, keep_alive: bool) {
-    let mut timer = None;
-    let done = Promise::new(&mut |resolve, _| {
-        timer = Some(Timer::start(
-            &resolve,
-            ms as f64,
-            &JsValue::UNDEFINED,
-            keep_alive,
-        ));
-    });
+    let (done, resolve) = settler(&JsValue::UNDEFINED, false);
+    let timer = Timer::start(&resolve, ms as f64, &JsValue::UNDEFINED, keep_alive);
     let _ = JsFuture::from(done).await;
     drop(timer);
 }

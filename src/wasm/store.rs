@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::api_fetch::bearer;
 use super::args::Args;
-use super::platform::{call_method, get, set, Timer};
+use super::platform::{call_method, get, set, settler, Timer};
 use crate::core::join;
 use crate::core::{
     lock_ttl_ms, store_key, store_timeout_ms, Error, Event, StoreKind, LOCK_SUFFIX, WAIT_SUFFIX,
@@ -71,9 +71,8 @@ fn warn(what: &str, error: &JsValue) {
 /// without an answer: a store that hangs must not hang the client.
 async fn within(value: &JsValue, ms: f64, late: &JsValue) -> Result<JsValue, JsValue> {
     let answer = Promise::resolve(value);
-    let mut timer = None;
-    let deadline =
-        Promise::new(&mut |_, reject| timer = Some(Timer::start(&reject, ms, late, true)));
+    let (deadline, reject) = settler(late, true);
+    let timer = Timer::start(&reject, ms, &JsValue::UNDEFINED, true);
     let result = JsFuture::from(Promise::race(&Array::of2(&answer, &deadline))).await;
     drop(timer);
     result

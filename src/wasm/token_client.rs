@@ -19,7 +19,7 @@ use super::args::{self, Args};
 use super::convert;
 use super::events::Listeners;
 use super::exchange::{aborted, has_aborted, Failure, OnAbort};
-use super::platform::{call_method, get, promise};
+use super::platform::{call_method, get, promise, settler};
 use super::store::Store;
 use crate::core::{client_settings, Cache, ClientSettings, Error, Need, Plan};
 
@@ -266,8 +266,8 @@ fn aborted_error(signal: &AbortSignal) -> JsValue {
 }
 
 /// `shared`'s outcome, or `Err(aborted(signal))` as soon as `signal` aborts; the listener is
-/// removed either way. The listener is the rejecting function of a promise, bound to a marker
-/// that tells its rejection from `shared`'s: no Rust closure is made.
+/// removed either way. The listener rejects a promise with a marker that tells its rejection
+/// from `shared`'s: no Rust closure is made.
 async fn until_aborted(
     shared: Promise,
     signal: AbortSignal,
@@ -277,16 +277,8 @@ async fn until_aborted(
         return Err(aborted(&signal));
     }
     let marker = JsValue::from(js_sys::Object::new());
-    let mut listener = None;
-    let on_abort = Promise::new(&mut |_, reject| {
-        listener = Some(
-            reject
-                .bind1(&JsValue::UNDEFINED, &marker)
-                .unchecked_into::<Function>(),
-        );
-    });
-    // The executor runs at once, so the listener is there.
-    let Some(listening) = listener.and_then(|l| OnAbort::listen(&signal, l).ok()) else {
+    let (on_abort, listener) = settler(&marker, true);
+    let Ok(listening) = OnAbort::listen(&signal, listener) else {
         return JsFuture::from(shared).await;
     };
     let result = JsFuture::from(Promise::race(&Array::of2(&shared, &on_abort))).await;

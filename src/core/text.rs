@@ -9,7 +9,7 @@
 //! assert!(contains_ignore_ascii_case("Rate Limit policy", "rate limit"));
 //! ```
 
-use alloc::{borrow::ToOwned, string::String, vec::Vec};
+use alloc::{borrow::ToOwned, string::String};
 
 /// The byte offset of the first `needle` in `haystack` at or after `from`.
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
@@ -85,17 +85,18 @@ pub fn join(parts: &[&str]) -> String {
 
 /// `n` in decimal, as `n.to_string()` writes it, without `core::fmt` in the `.wasm`.
 pub fn decimal(n: u64) -> String {
-    let mut digits = Vec::with_capacity(20);
-    let mut rest = n;
-    loop {
-        // A digit is 0..=9: the cast is exact.
-        digits.push(b'0' + (rest % 10) as u8);
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
+    // Most significant digit first, straight into the string: no buffer to reverse.
+    let mut place = 1;
+    while n / place >= 10 {
+        place *= 10;
     }
-    digits.iter().rev().map(|&d| char::from(d)).collect()
+    let mut out = String::new();
+    while place > 0 {
+        // A digit is 0..=9: the cast is exact.
+        out.push(char::from(b'0' + (n / place % 10) as u8));
+        place /= 10;
+    }
+    out
 }
 
 #[cfg(test)]

@@ -47,11 +47,20 @@ pub fn contains_ignore_ascii_case(text: &str, needle: &str) -> bool {
 /// `text` on one line, runs of white space folded, cut to at most `max_chars` characters
 /// (with `…` where it was cut).
 pub fn one_line(text: &str, max_chars: usize) -> String {
+    // One pass over the characters, not `split_whitespace`: its searcher costs the `.wasm`
+    // more than this loop. A run of white space becomes one space before the next word.
     let mut out = String::new();
     let mut count = 0;
-    for word in text.split_whitespace() {
-        let separator = (!out.is_empty()).then_some(' ');
-        for ch in separator.into_iter().chain(word.chars()) {
+    let mut gap = false;
+    for ch in text.chars() {
+        if ch.is_whitespace() {
+            gap = !out.is_empty();
+            continue;
+        }
+        for (due, ch) in [(gap, ' '), (true, ch)] {
+            if !due {
+                continue;
+            }
             if count == max_chars {
                 out.push('…');
                 return out;
@@ -59,6 +68,7 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
             out.push(ch);
             count += 1;
         }
+        gap = false;
     }
     out
 }

@@ -18,19 +18,24 @@ fn loose(value: &JsValue, depth: u8) -> Loose {
         let items = value.unchecked_ref::<Array>();
         Loose::Array(match depth {
             0 => Vec::new(),
-            _ => items.iter().map(|item| loose(&item, depth - 1)).collect(),
+            // By index, as the entries below: one `get` binding for both, and no iterator type.
+            _ => (0..items.length())
+                .map(|at| loose(&items.get(at), depth - 1))
+                .collect(),
         })
     } else if value.is_object() {
         Loose::Object(match depth {
             0 => Vec::new(),
-            _ => Object::entries(value.unchecked_ref())
-                .iter()
-                .map(|entry| {
-                    let entry = entry.unchecked_into::<Array>();
-                    let key = entry.get(0).as_string().unwrap_or_default();
-                    (key, loose(&entry.get(1), depth - 1))
-                })
-                .collect(),
+            _ => {
+                let entries = Object::entries(value.unchecked_ref());
+                (0..entries.length())
+                    .map(|at| {
+                        let entry = entries.get(at).unchecked_into::<Array>();
+                        let key = entry.get(0).as_string().unwrap_or_default();
+                        (key, loose(&entry.get(1), depth - 1))
+                    })
+                    .collect()
+            }
         })
     } else {
         Loose::Null

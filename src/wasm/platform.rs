@@ -92,7 +92,13 @@ pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
 /// `addEventListener`. `Err` where it is no function or throws.
 pub fn call_method(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
     let function: Function = get(target, method)?.dyn_into()?;
-    function.apply(target, &args.iter().copied().collect::<Array>())
+    // A call per arity where there is a binding for it, not `apply` with an array made for it.
+    match *args {
+        [] => function.call0(target),
+        [first] => function.call1(target, first),
+        [first, second] => function.call2(target, first, second),
+        _ => function.apply(target, &args.iter().copied().collect::<Array>()),
+    }
 }
 
 /// `fetch(input, init)` with the caller's `fetch` where one was given, else the global one:

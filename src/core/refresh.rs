@@ -16,7 +16,9 @@
 //! assert_eq!(refresh.next(&mut cache, 125, fetched, 0.5), Step::Finish(Outcome::Fetched));
 //! ```
 
-use super::fleet::{poll_delay_ms, LockWait};
+#[cfg(feature = "server")]
+use super::fleet::poll_delay_ms;
+use super::fleet::LockWait;
 use super::{retry_delay_ms, Cache, Error, ErrorCode};
 
 /// What a client's store can do.
@@ -48,7 +50,8 @@ pub struct RefreshSettings {
     pub refresh_skew_ms: i64,
     /// Extra tries after a transient failure.
     pub retries: u32,
-    /// The client's store, if it has one.
+    /// The client's store, if it has one (none without the `server` feature: the refresh then
+    /// never takes a store's steps).
     pub store: Option<StoreKind>,
     /// How long the fetching client holds a shared store's lock.
     pub lock_ttl_ms: u64,
@@ -166,8 +169,11 @@ pub enum Event {
     Done,
 }
 
-/// Where a refresh is.
+/// Where a refresh is. Without the `server` feature (the browser build, which has no stores)
+/// the store's phases are never entered, and their steps are not compiled in: 0.7 KB of the
+/// browser's `.wasm`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 enum Phase {
     Start,
     /// Reading the store; `locked` where this client holds the lock.
@@ -188,6 +194,7 @@ enum Phase {
 
 /// One refresh: see the module's docs.
 #[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub struct Refresh {
     settings: RefreshSettings,
     need: Need,
@@ -237,6 +244,7 @@ impl Refresh {
     }
 
     /// Takes the store's entry into `cache` where it is a token this refresh may end with.
+    #[cfg(feature = "server")]
     fn take(&self, cache: &mut Cache, now_ms: i64, event: Event) -> bool {
         let Event::Stored {
             access_token,
@@ -253,11 +261,13 @@ impl Refresh {
 
     fn decide(&mut self, cache: &mut Cache, now_ms: i64, event: Event, random: f64) -> Step {
         match (self.phase, event) {
+            #[cfg(feature = "server")]
             (Phase::Start, _) if self.need != Need::New && self.settings.store.is_some() => {
                 self.phase = Phase::ReadingStore { locked: false };
                 Step::ReadStore
             }
             (Phase::Start, _) => self.fetch_or_wait(),
+            #[cfg(feature = "server")]
             (Phase::ReadingStore { locked }, event) => {
                 let taken = self.take(cache, now_ms, event);
                 match (taken, locked) {
@@ -266,6 +276,7 @@ impl Refresh {
                     (false, false) => self.fetch_or_wait(),
                 }
             }
+            #[cfg(feature = "server")]
             (Phase::ReadingWait, event) => {
                 if let Event::Wait {
                     retry_at_ms: Some(until),
@@ -285,6 +296,7 @@ impl Refresh {
                     ttl_ms: self.settings.lock_ttl_ms,
                 }
             }
+            #[cfg(feature = "server")]
             (Phase::Locking, Event::Locked(true)) => {
                 self.locked = true;
                 if self.need == Need::New {
@@ -295,12 +307,15 @@ impl Refresh {
                     Step::ReadStore
                 }
             }
+            #[cfg(feature = "server")]
             (Phase::Locking, Event::Locked(false)) => {
                 self.phase = Phase::Polling;
                 Step::ReadStore
             }
             // The lock failed: fetch without it.
+            #[cfg(feature = "server")]
             (Phase::Locking, _) => self.fetch(),
+            #[cfg(feature = "server")]
             (Phase::Polling, event) => {
                 if self.take(cache, now_ms, event) {
                     return self.finish(Outcome::Stored);
@@ -315,6 +330,7 @@ impl Refresh {
                 self.phase = Phase::PollPause;
                 Step::Sleep { ms }
             }
+            #[cfg(feature = "server")]
             (Phase::PollPause, _) => {
                 self.phase = Phase::ReadingWait;
                 Step::ReadWait
@@ -328,13 +344,12 @@ impl Refresh {
                 },
             ) => {
                 cache.take_fetched(expires_at_ms, lifetime_ms, received_at_ms);
-                match (self.settings.store, cache.ttl_ms(now_ms)) {
-                    (Some(_), Some(ttl_ms)) => {
-                        self.phase = Phase::Sharing(Outcome::Fetched);
-                        Step::WriteToken { ttl_ms }
-                    }
-                    _ => self.finish(Outcome::Fetched),
+                #[cfg(feature = "server")]
+                if let (Some(_), Some(ttl_ms)) = (self.settings.store, cache.ttl_ms(now_ms)) {
+                    self.phase = Phase::Sharing(Outcome::Fetched);
+                    return Step::WriteToken { ttl_ms };
                 }
+                self.finish(Outcome::Fetched)
             }
             (
                 Phase::Fetching,
@@ -352,17 +367,17 @@ impl Refresh {
                     self.phase = Phase::BackingOff;
                     return Step::Backoff { ms };
                 }
-                let shared = self.settings.store == Some(StoreKind::Shared);
-                match cache.blocked_until(now_ms) {
-                    Some(until) if shared => {
+                #[cfg(feature = "server")]
+                if let Some(until) = cache.blocked_until(now_ms) {
+                    if self.settings.store == Some(StoreKind::Shared) {
                         self.phase = Phase::Sharing(Outcome::FetchFailed);
-                        Step::WriteWait {
+                        return Step::WriteWait {
                             retry_at_ms: until,
                             ttl_ms: u64::try_from(until.saturating_sub(now_ms)).unwrap_or(0),
-                        }
+                        };
                     }
-                    _ => self.finish(Outcome::FetchFailed),
                 }
+                self.finish(Outcome::FetchFailed)
             }
             (Phase::BackingOff, _) => self.fetch(),
             (Phase::Sharing(outcome), _) => self.finish(outcome),
@@ -370,6 +385,9 @@ impl Refresh {
             // An event the phase does not expect (a driver's bug) ends the refresh as a failed
             // fetch would, rather than looping.
             (Phase::Fetching | Phase::Over, _) => Step::Finish(Outcome::FetchFailed),
+            // The store's phases, which a build without stores never enters.
+            #[cfg(not(feature = "server"))]
+            _ => Step::Finish(Outcome::FetchFailed),
         }
     }
 
@@ -380,12 +398,12 @@ impl Refresh {
 
     /// With a shared store, one process of many fetches: first the shared wait, then the lock.
     fn fetch_or_wait(&mut self) -> Step {
+        #[cfg(feature = "server")]
         if self.settings.store == Some(StoreKind::Shared) {
             self.phase = Phase::ReadingWait;
-            Step::ReadWait
-        } else {
-            self.fetch()
+            return Step::ReadWait;
         }
+        self.fetch()
     }
 
     /// Ends with `outcome`, releasing the lock first where this client holds it.
@@ -413,8 +431,11 @@ pub fn outcome_error(outcome: Outcome) -> Option<Error> {
 }
 
 #[cfg(test)]
+// The tests with a store run with the `server` feature (the default), as the store's phases
+// are compiled only with it (see `Phase`).
 mod tests {
     use super::*;
+    #[cfg(feature = "server")]
     use alloc::string::ToString;
 
     const SKEW: i64 = 60_000;
@@ -428,6 +449,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "server")]
     fn fetched(at: i64) -> Event {
         Event::Fetched {
             expires_at_ms: at + 3_600_000,
@@ -436,6 +458,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "server")]
     fn stored(token: Option<&str>, expires_at: f64, current: bool) -> Event {
         Event::Stored {
             access_token: token.map(ToString::to_string),
@@ -482,6 +505,7 @@ mod tests {
         assert_eq!(cache.blocked_until(0), Some(60_000));
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn a_plain_store_is_read_first_and_given_the_fetched_token() {
         let mut cache = Cache::default();
@@ -521,6 +545,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn the_lock_holder_looks_again_fetches_shares_and_releases() {
         let mut cache = Cache::default();
@@ -562,6 +587,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn a_failure_under_the_lock_shares_the_servers_wait_then_releases() {
         let mut cache = Cache::default();
@@ -589,6 +615,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn a_shared_wait_refuses_without_a_request() {
         let mut cache = Cache::default();
@@ -612,6 +639,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn a_waiter_polls_takes_the_holders_token_and_outlasts_a_dead_holder() {
         let mut cache = Cache::default();
@@ -650,6 +678,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn a_forced_waiter_wants_a_token_other_than_its_own() {
         let mut cache = Cache::default();
@@ -663,6 +692,7 @@ mod tests {
         ));
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn a_replacement_takes_another_processs_newer_token_from_the_store() {
         for kind in [StoreKind::Plain, StoreKind::Shared] {
@@ -680,6 +710,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn a_replacement_never_takes_the_rejected_token_and_fetches_under_the_lock() {
         let mut cache = Cache::default();
@@ -727,6 +758,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn a_lock_that_never_frees_ends_in_a_timeout() {
         let mut cache = Cache::default();
@@ -753,6 +785,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn a_lock_that_fails_is_done_without() {
         let mut cache = Cache::default();

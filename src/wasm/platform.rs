@@ -54,13 +54,16 @@ fn look_at_globals() -> Runtime {
         .and_then(|process| get(&process, "versions"))
         .and_then(|versions| get(&versions, "node"))
         .is_ok_and(|node| !node.is_undefined());
-    let workerd = get(&global, "navigator")
-        .and_then(|navigator| get(&navigator, "userAgent"))
-        .is_ok_and(|agent| agent.as_string().as_deref() == Some("Cloudflare-Workers"));
-    let server = node || workerd || has("Deno") || has("Bun");
-    let browser_globals = has("window") || has("WorkerGlobalScope");
+    // Read only where Node is not found: Node makes its `navigator` on first use, loading a
+    // module and a binding for it (measured: part of a millisecond of every cold start).
+    let workerd = || {
+        get(&global, "navigator")
+            .and_then(|navigator| get(&navigator, "userAgent"))
+            .is_ok_and(|agent| agent.as_string().as_deref() == Some("Cloudflare-Workers"))
+    };
+    let server = node || workerd() || has("Deno") || has("Bun");
     Runtime {
-        browser_like: browser_globals && !server,
+        browser_like: !server && (has("window") || has("WorkerGlobalScope")),
     }
 }
 

@@ -29,14 +29,14 @@ function inlineSnippets(text, glue) {
   return text.replace(load, (_, cjsNames, cjsPath, esmNames, esmPath) => {
     const names = cjsNames ?? esmNames;
     const code = readFileSync(new URL(`../${cjsPath ?? esmPath}`, import.meta.url), "utf8");
-    if (/^export (?!function )/m.test(code) || /^import /m.test(code)) {
+    if (/^export (?!(async )?function )/m.test(code) || /^import /m.test(code)) {
       throw new Error(`${glue}: ${cjsPath ?? esmPath} must hold \`export function\`s only`);
     }
     // Its comments stay in the file: the glue is shipped as it is, unminified.
     const bare = code
       .replace(/^\s*\/\*\*[\s\S]*?\*\/\n/gm, "")
       .replace(/^\s*\/\/.*\n/gm, "")
-      .replace(/^export function /gm, "function ");
+      .replace(/^export (async )?function /gm, "$1function ");
     return `const { ${names} } = (() => {\n${bare}return { ${names} };\n})();`;
   });
 }

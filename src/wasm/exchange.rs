@@ -2,15 +2,12 @@
 //! covers the whole exchange, body included, judged by the core. When it returns, its timer is
 //! cleared, its listener removed and its body's reader released.
 
-use alloc::{string::String, vec::Vec};
+use alloc::string::String;
 
-use js_sys::{Function, Object, Uint8Array};
+use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, AbortSignal, ReadableStream, ReadableStreamDefaultReader, Response,
-    TextDecoder,
-};
+use web_sys::{AbortController, AbortSignal, Response};
 
 use super::args::Args;
 use super::body::parse;
@@ -90,9 +87,17 @@ fn header(response: &Response, name: &str) -> Option<String> {
     response.headers().get(name).ok().flatten()
 }
 
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// `[text, tooLarge]` of a body's stream read up to `max` bytes, in one promise (glue.js).
+    #[wasm_bindgen(js_name = readLimited)]
+    fn read_limited(stream: &JsValue, max: u32) -> Promise;
+}
+
 /// The body as text, never held past [`MAX_BODY_BYTES`]: whole where its length is known to
-/// be within it (the core decides), else read from its stream chunk by chunk. The flag says
-/// the body was longer (and its rest was left unread).
+/// be within it (the core decides), else read from its stream chunk by chunk, in JavaScript
+/// (one promise for the module to wait on, and no copy of each chunk into its memory). The flag
+/// says the body was longer (and its rest was left unread).
 async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
     let response_type = get(response, "type")?.as_string().unwrap_or_default();
     let length = header(response, "content-length");
@@ -105,35 +110,13 @@ async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
     if stream.is_null() || stream.is_undefined() {
         return Ok((String::new(), false));
     }
-    let reader: ReadableStreamDefaultReader = stream
-        .unchecked_into::<ReadableStream>()
-        .get_reader()
+    let read: Array = JsFuture::from(read_limited(&stream, MAX_BODY_BYTES as u32))
+        .await?
         .unchecked_into();
-    let mut bytes = Vec::new();
-    let too_large = loop {
-        let chunk = JsFuture::from(reader.read()).await?;
-        if get(&chunk, "done")?.is_truthy() {
-            break false;
-        }
-        let value: Uint8Array = get(&chunk, "value")?.unchecked_into();
-        if bytes.len() + value.length() as usize > MAX_BODY_BYTES {
-            break true;
-        }
-        // `to_vec`, not `copy_to`: that one asserts the lengths, which brings integer
-        // formatting into the .wasm for a panic message nobody reads.
-        bytes.extend_from_slice(&value.to_vec());
-    };
-    if too_large {
-        // Tells the stream (and the connection under it) that the rest is not wanted.
-        let _ = reader.cancel();
-    }
-    // The reader is not released: the stream is over (read to its end, or cancelled), and
-    // Node's releaseLock() makes a TypeError (with its stack, and a new V8 context the first
-    // time) to reject a wait that no one has: 10-20 µs a token request.
-    // Decoded as `text()` decodes a body (the core's `decode_body` rule: a `TextDecoder`'s
-    // defaults), by the platform: Rust's lossy UTF-8 decoding would add 0.5 KB to the .wasm.
-    let text = TextDecoder::new()?.decode_with_u8_array(&bytes)?;
-    Ok((text, too_large))
+    Ok((
+        read.get(0).as_string().unwrap_or_default(),
+        read.get(1).is_truthy(),
+    ))
 }
 
 /// Sends the request and reads the whole answer; `now` stamps its arrival.

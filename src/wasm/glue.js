@@ -38,3 +38,38 @@ export function accessToken(accessToken, accessTokenExpiresAt, expiresAt, client
   token.raw = raw;
   return token;
 }
+
+/**
+ * The text of `stream`, a response's body, read to its end or up to the first chunk that would
+ * take it past `max` bytes (the stream is then cancelled, which tells the connection under it
+ * that the rest is not wanted): `[text, tooLarge]`. Decoded as `Response.text()` decodes.
+ */
+export async function readLimited(stream, max) {
+  const reader = stream.getReader();
+  const chunks = [];
+  let length = 0;
+  let tooLarge = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (length + value.length > max) {
+      tooLarge = true;
+      reader.cancel().catch(() => {});
+      break;
+    }
+    chunks.push(value);
+    length += value.length;
+  }
+  // The reader is not released: the stream is over, and Node's releaseLock() makes a TypeError
+  // (with its stack) to reject a wait that no one has.
+  let bytes = chunks[0] ?? new Uint8Array(0);
+  if (chunks.length > 1) {
+    bytes = new Uint8Array(length);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+  }
+  return [new TextDecoder().decode(bytes), tooLarge];
+}

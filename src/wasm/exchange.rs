@@ -4,14 +4,14 @@
 
 use alloc::string::String;
 
-use js_sys::{Array, Function, Object, Promise};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Response};
 
 use super::args::Args;
 use super::body::parse;
-use super::platform::{call_method, fetch, get, set, Timer};
+use super::platform::{call_method, fetch, get, Timer};
 use crate::core::join;
 use crate::core::{
     interpret, no_answer, read_body_whole, Error, ErrorCode, ResponseMeta, Token, MAX_BODY_BYTES,
@@ -53,21 +53,39 @@ struct Answer {
 /// The abort reason of the client's own timer: what tells a timeout from the caller's abort.
 const TIMED_OUT: &str = "sehatmu-auth: timeoutMs passed";
 
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// `fetch`'s `init` as an object literal, in one call (glue.js).
+    #[wasm_bindgen(js_name = requestInit)]
+    #[allow(clippy::too_many_arguments)]
+    fn request_init_object(
+        method: &str,
+        content_type: &str,
+        content_type_value: &str,
+        accept: &str,
+        accept_value: &str,
+        body: &str,
+        signal: &AbortSignal,
+        redirect: &str,
+        credentials: &str,
+    ) -> JsValue;
+}
+
 /// `fetch`'s `init` for the token request, on `signal`.
 fn request_init(args: &Args, signal: &AbortSignal) -> JsValue {
-    let headers = Object::new();
-    for (name, value) in REQUEST_HEADERS {
-        set(&headers, name, value);
-    }
-    let init = Object::new();
-    set(&init, "method", "POST");
-    set(&init, "headers", headers);
-    set(&init, "body", args.request.body.expose());
-    set(&init, "signal", signal.clone());
-    // A 307/308 would re-send the body, secret included, to wherever it points.
-    set(&init, "redirect", "manual");
-    set(&init, "credentials", "omit");
-    init.into()
+    let [(content_type, content_type_value), (accept, accept_value)] = REQUEST_HEADERS;
+    request_init_object(
+        "POST",
+        content_type,
+        content_type_value,
+        accept,
+        accept_value,
+        args.request.body.expose(),
+        signal,
+        // A 307/308 would re-send the body, secret included, to wherever it points.
+        "manual",
+        "omit",
+    )
 }
 
 /// The platform's reason for a failed fetch: its message, and its own cause's (Node puts

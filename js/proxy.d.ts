@@ -61,7 +61,7 @@ export interface NodeResponseLike {
   setHeader(name: string, value: string | string[]): unknown;
   writeHead(status: number, statusMessage?: string): unknown;
   write(chunk: Uint8Array): boolean;
-  end(chunk?: string): unknown;
+  end(chunk?: string | Uint8Array): unknown;
   destroy(): unknown;
   readonly headersSent: boolean;
   readonly destroyed: boolean;

@@ -408,15 +408,36 @@ function writeHead(req, res, status, statusText, headers) {
   res.writeHead(status, statusText || undefined);
 }
 
-/** Writes a web stream to `res` with backpressure, then ends it; cancels the stream if the client has gone. */
+/**
+ * Writes a web stream to `res` with backpressure, then ends it; cancels the stream if the client
+ * has gone. Where `res` can cork (Node's), the first chunk waits corked until the next read
+ * settles or the event loop turns: a body that ends at once, as most small answers of unknown
+ * length do, then leaves in one write with the head and the closing chunk instead of two, and
+ * one that doesn't is held back by no more than a turn of the loop.
+ */
 async function writeStream(body, res) {
   const reader = body.getReader();
+  let corked = false;
+  let turn;
+  const uncork = () => {
+    if (!corked) return;
+    corked = false;
+    clearImmediate(turn);
+    res.uncork();
+  };
   try {
-    for (;;) {
+    for (let first = true; ; first = false) {
       const { done, value } = await reader.read();
       if (done) break;
       if (res.destroyed) break;
+      uncork();
+      if (first && typeof res.cork === "function" && typeof setImmediate === "function") {
+        res.cork();
+        corked = true;
+        turn = setImmediate(uncork);
+      }
       if (!res.write(value)) {
+        uncork();
         await new Promise((resolve) => {
           res.once("drain", resolve);
           res.once("close", resolve);
@@ -424,8 +445,15 @@ async function writeStream(body, res) {
       }
     }
   } finally {
-    if (res.destroyed) await reader.cancel().catch(() => {});
-    else res.end();
+    if (res.destroyed) {
+      uncork();
+      await reader.cancel().catch(() => {});
+    } else {
+      // end() uncorks all the way by itself, sending what is held with the closing chunk.
+      if (corked) clearImmediate(turn);
+      corked = false;
+      res.end();
+    }
   }
 }
 

@@ -434,6 +434,7 @@ async function writeStream(body, res) {
   const reader = body.getReader();
   let corked = false;
   let turn;
+  /** Sends what the cork holds, once (from the next chunk, the turn's end or the client's going away). */
   const uncork = () => {
     if (!corked) return;
     corked = false;
@@ -446,7 +447,7 @@ async function writeStream(body, res) {
       if (done) break;
       if (res.destroyed) break;
       uncork();
-      if (first && typeof res.cork === "function" && typeof setImmediate === "function") {
+      if (first && typeof res.cork === "function" && typeof res.uncork === "function" && typeof setImmediate === "function") {
         res.cork();
         corked = true;
         turn = setImmediate(uncork);

@@ -61,7 +61,10 @@ export interface NodeResponseLike {
   setHeader(name: string, value: string | string[]): unknown;
   writeHead(status: number, statusMessage?: string): unknown;
   write(chunk: Uint8Array): boolean;
-  end(chunk?: string): unknown;
+  end(chunk?: string | Uint8Array): unknown;
+  /** Node's: the listener corks the first chunk of a streamed body, so that a body that ends at once leaves in one write. */
+  cork?(): void;
+  uncork?(): void;
   destroy(): unknown;
   readonly headersSent: boolean;
   readonly destroyed: boolean;

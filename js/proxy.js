@@ -10,8 +10,12 @@
 // .wasm and glue stay as they are. It imports only js/errors.js, so it runs wherever `Request` and
 // `Response` do (Node, Deno, Bun, workerd); `toNodeListener` needs no `node:` module either.
 //
-// Every rule has one home here: `pathRule` (which paths pass), `REQUEST_HEADERS` (which
-// request headers pass), `responseHeaders` (which response headers come back).
+// Every rule has one home here: `pathRule` and `upstreamTarget` (which paths pass, and where to),
+// `REQUEST_HEADERS` (which request headers pass), `keptResponseHeaders` (which response headers
+// come back), `readBody` (the body limit), `outcome` and `failure` (the proxy's own answers).
+// `createProxy`'s handler and `toNodeListener`'s Node path both call them through the one
+// `forward` each proxy makes; the Node path only skips the web `Response` around the API's
+// answer, writing it straight to Node's `ServerResponse` instead.
 
 import { isSehatmuError, sehatmuError } from "./errors.js";
 
@@ -62,6 +66,18 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 /** `request` → the request-target exactly as the client sent it (toNodeListener records it: a `Request`'s URL is already normalised). */
 const rawTargets = new WeakMap();
 
+/**
+ * A handler made by `createProxy` → its `forward`, so that `toNodeListener` can serve it without
+ * a web `Response` between the API's answer and Node's `ServerResponse` (a module-private map:
+ * nothing outside this file can make a handler take that path, or see a proxy's settings).
+ */
+const forwards = new WeakMap();
+
+/** An answer body up to this size with a known length is read whole and sent in one `res.end`:
+ * it comes off the socket in about one read anyway, so streaming it would only add a reader's
+ * round trips (a web stream read per chunk) without bringing its first byte any sooner. */
+const WHOLE_ANSWER_BYTES = 64 * 1024;
+
 /** `http:` is allowed on these hosts only, as for `baseUrl`. */
 function isLoopback(hostname) {
   if (hostname === "localhost" || hostname === "[::1]") return true;
@@ -111,6 +127,22 @@ function namesTokenEndpoint(path) {
   return /\/oauth\/token(\/|$)/i.test(path);
 }
 
+/**
+ * Where a raw request-target (path and query, as the client sent it) goes: `{ status }` (400 or
+ * 404) when the path rule refuses it or the joined URL names the token endpoint, else `{ url }`,
+ * the upstream's URL for it.
+ */
+function upstreamTarget(target, { prefix, paths, upstream }) {
+  const query = target.indexOf("?");
+  const route = pathRule(query === -1 ? target : target.slice(0, query), prefix, paths);
+  if (route.status) return route;
+  const url = `${upstream.origin}${upstream.path}${route.path}${query === -1 ? "" : target.slice(query)}`;
+  // Checked again as the URL parser will read it: it drops tabs and newlines and ends the path
+  // at a "#", either of which can turn a harmless raw path into the token endpoint's.
+  if (namesTokenEndpoint(new URL(url).pathname)) return { status: 404 };
+  return { url };
+}
+
 /** A path option (`prefix` or an entry of `paths`) that the path rule itself would pass. */
 function checkPathOption(field, value, { empty }) {
   if (typeof value !== "string") throw invalidArgument(field, "a string");
@@ -155,19 +187,28 @@ const REFUSED = {
   404: ["not-found", "The proxy does not forward this path."],
 };
 
-/** The allow-listed headers of the browser's request. */
+/**
+ * The allow-listed headers of the browser's request, as `[name, value]` pairs: TokenClient.fetch
+ * copies what it is given into a `Headers` of its own (with the bearer token) anyway, so a
+ * `Headers` made here would only be one more copy for each request.
+ */
 function requestHeaders(incoming) {
-  const headers = new Headers();
+  const headers = [];
   for (const name of REQUEST_HEADERS) {
     const value = incoming.get(name);
-    if (value !== null) headers.set(name, value);
+    if (value !== null) headers.push([name, value]);
   }
   return headers;
 }
 
-/** The API's response headers as they go back to the browser. */
-function responseHeaders(upstream) {
-  const headers = new Headers();
+/**
+ * The API's response headers as they go back to the browser: `[name, value]` pairs, one per
+ * name (a `Headers`' own iteration, which joins repeated ones; `Set-Cookie`, the one it keeps
+ * apart, is dropped). Both ways out use this list: `createProxy`'s `Response` and the Node path's
+ * `setHeader` calls.
+ */
+function keptResponseHeaders(upstream) {
+  const kept = [];
   const listed = (upstream.get("connection") ?? "").toLowerCase().split(",").map((t) => t.trim());
   const codings = (upstream.get("content-encoding") ?? "").toLowerCase().split(",").map((t) => t.trim()).filter(Boolean);
   // fetch hands over the decoded body but leaves Content-Encoding (and the encoded length) in place.
@@ -175,9 +216,23 @@ function responseHeaders(upstream) {
   for (const [name, value] of upstream) {
     if (DROPPED_RESPONSE_HEADERS.has(name) || listed.includes(name) || name.startsWith("access-control-")) continue;
     if (decoded && (name === "content-encoding" || name === "content-length")) continue;
-    headers.append(name, value);
+    // fetch keeps the whitespace around a value as it came (`x-a:  v \t `); a `Headers` strips
+    // it, so the value is stripped here and both ways out send the same bytes.
+    const last = value.length - 1;
+    kept.push([name, last >= 0 && (value.charCodeAt(0) <= 0x20 || value.charCodeAt(last) <= 0x20) ? value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "") : value]);
   }
-  return headers;
+  return kept;
+}
+
+/**
+ * Throws what `new Response` throws for the API's status line: a status outside 200–599 or a
+ * reason phrase with a control character (fetch passes on both). `createProxy`'s handler can't
+ * build its `Response` then, and the listener answers 500; the Node path checks it before it
+ * sets a header, so that it gives the very same 500.
+ */
+function assertRelayable(status, statusText) {
+  if (status < 200 || status > 599) throw new RangeError(`The API answered with status ${status}.`);
+  if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(statusText)) throw new TypeError("The API answered with an invalid reason phrase.");
 }
 
 /** The request's body, held in memory so that a 401 can be replayed: bytes, `null` for none, or `"too large"`. */
@@ -224,48 +279,82 @@ function failure(error) {
   return outcome(502, "exception", `The proxy could not get a SehatMu access token (${code}).`);
 }
 
+/**
+ * Whether `authorize` says yes to `request`: only a `true` (or a promise of one) does; a throw
+ * or a rejection is a no. A synchronous `true` is returned as it is, so that the usual
+ * `authorize` costs no turn of the microtask queue; anything else, a promise of the answer.
+ */
+function isAuthorized(authorize, request) {
+  let answer;
+  try {
+    answer = authorize(request);
+  } catch {
+    return false;
+  }
+  if (answer === true) return true;
+  return Promise.resolve(answer).then((value) => value === true, () => false);
+}
+
+/** Whether the answer to `method` with `status` goes back without a body. */
+function bodiless(status, method) {
+  return NULL_BODY.has(status) || method === "HEAD";
+}
+
 /** @type {import("./proxy.d.ts").createProxy} */
 export function createProxy(options) {
-  const { client, authorize, prefix, upstream, paths, maxBodyBytes } = settings(options);
+  const config = settings(options);
+  const { client, authorize, maxBodyBytes } = config;
 
-  return async function proxy(request) {
-    const allowed = await Promise.resolve()
-      .then(() => authorize(request))
-      .then((answer) => answer === true, () => false);
-    if (!allowed) return outcome(401, "login", "The proxy serves signed-in users of this app only.");
+  /**
+   * Everything the proxy decides about `request`, whose raw request-target is `target`:
+   * `{ answer }`, the proxy's own `Response` (401, 400, 404, 413, 502, 503), or `{ response }`,
+   * the API's, to go back to the browser with `keptResponseHeaders`.
+   */
+  async function forward(request, target) {
+    const allowed = isAuthorized(authorize, request);
+    if (allowed !== true && !(await allowed)) return { answer: outcome(401, "login", "The proxy serves signed-in users of this app only.") };
 
-    const { pathname, search } = new URL(request.url);
-    const target = rawTargets.get(request) ?? pathname + search;
-    const query = target.indexOf("?");
-    const route = pathRule(query === -1 ? target : target.slice(0, query), prefix, paths);
-    if (route.status) return outcome(route.status, ...REFUSED[route.status]);
-    const url = `${upstream.origin}${upstream.path}${route.path}${query === -1 ? "" : target.slice(query)}`;
-    if (namesTokenEndpoint(new URL(url).pathname)) return outcome(404, ...REFUSED[404]);
+    const route = upstreamTarget(target, config);
+    if (route.status) return { answer: outcome(route.status, ...REFUSED[route.status]) };
 
     const { method } = request;
-    const body = await readBody(request, maxBodyBytes);
-    if (body === "too large") return outcome(413, "too-long", `The request body is over the proxy's limit of ${maxBodyBytes} bytes.`);
+    // No await at all for a request without a body (every GET): readBody would answer null.
+    const body = request.body === null ? null : await readBody(request, maxBodyBytes);
+    if (body === "too large") return { answer: outcome(413, "too-long", `The request body is over the proxy's limit of ${maxBodyBytes} bytes.`) };
 
-    let response;
     try {
       // TokenClient.fetch adds the bearer token and, on a 401, gets a fresh one and replays once:
       // the body is bytes in memory, so it can be sent again. The token never passes through here.
-      response = await client.fetch(url, {
+      const response = await client.fetch(route.url, {
         method,
         headers: requestHeaders(request.headers),
         body: body ?? undefined,
         redirect: "manual",
         signal: request.signal,
       });
+      return { response };
     } catch (error) {
-      return failure(error);
+      return { answer: failure(error) };
     }
-    return new Response(NULL_BODY.has(response.status) || method === "HEAD" ? null : response.body, {
+  }
+
+  /** The fetch-style handler: the API's answer in a `Response` of the proxy's own. */
+  async function proxy(request) {
+    let target = rawTargets.get(request);
+    if (target === undefined) {
+      const { pathname, search } = new URL(request.url);
+      target = pathname + search;
+    }
+    const { answer, response } = await forward(request, target);
+    if (answer) return answer;
+    return new Response(bodiless(response.status, request.method) ? null : response.body, {
       status: response.status,
       statusText: response.statusText,
-      headers: responseHeaders(response.headers),
+      headers: keptResponseHeaders(response.headers),
     });
-  };
+  }
+  forwards.set(proxy, forward);
+  return proxy;
 }
 
 /** The Node request's body as a web stream; cancelling it reads and drops the rest, so that an answer (413) still reaches the client. */
@@ -291,10 +380,13 @@ function nodeBody(req) {
   }, { highWaterMark: 65536, size: (chunk) => chunk.byteLength });
 }
 
-/** A `Request` for a Node `IncomingMessage`, its raw target recorded for the path rule. */
-function nodeRequest(req, signal) {
-  // Express strips its mount path from req.url and keeps the whole one in req.originalUrl.
-  const target = typeof req.originalUrl === "string" ? req.originalUrl : req.url ?? "/";
+/** The request-target as the client sent it; Express strips its mount path from `req.url` and keeps the whole one in `req.originalUrl`. */
+function nodeTarget(req) {
+  return typeof req.originalUrl === "string" ? req.originalUrl : req.url ?? "/";
+}
+
+/** A `Request` for a Node `IncomingMessage` whose request-target is `target`. */
+function nodeRequest(req, target, signal) {
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     if (req.rawHeaders[i].startsWith(":")) continue; // HTTP/2 pseudo-headers
@@ -313,36 +405,55 @@ function nodeRequest(req, signal) {
   }
   const method = req.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD";
-  const request = new Request(url, {
+  return new Request(url, {
     method,
     headers,
     body: hasBody ? nodeBody(req) : undefined,
     duplex: hasBody ? "half" : undefined,
     signal,
   });
-  rawTargets.set(request, target);
-  return request;
 }
 
-/** Writes a `Response` to a Node `ServerResponse`, streaming its body with backpressure. */
-async function writeResponse(response, req, res) {
-  for (const [name, value] of response.headers) {
-    if (name !== "set-cookie") res.setHeader(name, value);
-  }
-  const cookies = response.headers.getSetCookie?.() ?? [];
-  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+/** Sets the status line and `headers` (`[name, value]` pairs, `Set-Cookie` with an array value) on `res`, and sends them. */
+function writeHead(req, res, status, statusText, headers) {
+  for (const [name, value] of headers) res.setHeader(name, value);
   // An answer before the whole body was read (401, 404, 413): the rest is dropped, and the
   // connection closes after it instead of being reused mid-body.
   if (!req.complete) res.setHeader("connection", "close");
-  res.writeHead(response.status, response.statusText || undefined);
-  if (!response.body) return void res.end();
-  const reader = response.body.getReader();
+  res.writeHead(status, statusText || undefined);
+}
+
+/**
+ * Writes a web stream to `res` with backpressure, then ends it; cancels the stream if the client
+ * has gone. Where `res` can cork (Node's), the first chunk waits corked until the next read
+ * settles or the event loop turns: a body that ends at once, as most small answers of unknown
+ * length do, then leaves in one write with the head and the closing chunk instead of two, and
+ * one that doesn't is held back by no more than a turn of the loop.
+ */
+async function writeStream(body, res) {
+  const reader = body.getReader();
+  let corked = false;
+  let turn;
+  /** Sends what the cork holds, once (from the next chunk, the turn's end or the client's going away). */
+  const uncork = () => {
+    if (!corked) return;
+    corked = false;
+    clearImmediate(turn);
+    res.uncork();
+  };
   try {
-    for (;;) {
+    for (let first = true; ; first = false) {
       const { done, value } = await reader.read();
       if (done) break;
       if (res.destroyed) break;
+      uncork();
+      if (first && typeof res.cork === "function" && typeof res.uncork === "function" && typeof setImmediate === "function") {
+        res.cork();
+        corked = true;
+        turn = setImmediate(uncork);
+      }
       if (!res.write(value)) {
+        uncork();
         await new Promise((resolve) => {
           res.once("drain", resolve);
           res.once("close", resolve);
@@ -350,28 +461,81 @@ async function writeResponse(response, req, res) {
       }
     }
   } finally {
-    if (res.destroyed) await reader.cancel().catch(() => {});
-    else res.end();
+    if (res.destroyed) {
+      uncork();
+      await reader.cancel().catch(() => {});
+    } else {
+      // end() uncorks all the way by itself, sending what is held with the closing chunk.
+      if (corked) clearImmediate(turn);
+      corked = false;
+      res.end();
+    }
   }
+}
+
+/** Writes a `Response` to a Node `ServerResponse`, streaming its body with backpressure. */
+async function writeResponse(response, req, res) {
+  const headers = [];
+  for (const [name, value] of response.headers) {
+    if (name !== "set-cookie") headers.push([name, value]);
+  }
+  const cookies = response.headers.getSetCookie?.() ?? [];
+  if (cookies.length > 0) headers.push(["set-cookie", cookies]);
+  writeHead(req, res, response.status, response.statusText, headers);
+  if (!response.body) return void res.end();
+  await writeStream(response.body, res);
+}
+
+/**
+ * Writes the API's `response` to `method` straight to `res`: what `writeResponse` would write of
+ * the `Response` that `createProxy`'s handler makes of it, without making that `Response`. A body
+ * of a known length up to `WHOLE_ANSWER_BYTES` goes in one `res.end`; a larger one, or one of
+ * unknown length, streams, so that memory stays bounded and its first bytes go out at once.
+ */
+async function writeUpstream(response, method, req, res) {
+  assertRelayable(response.status, response.statusText);
+  const headers = keptResponseHeaders(response.headers);
+  writeHead(req, res, response.status, response.statusText, headers);
+  // `createProxy`'s handler answers these with a null body, leaving the API's unread.
+  if (bodiless(response.status, method) || response.body === null) return void res.end();
+  // A length that was kept is the body's own (the rule drops the encoded length of a body that
+  // fetch decodes, which may be far smaller than what comes out).
+  const length = headers.find(([name]) => name === "content-length")?.[1];
+  if (length !== undefined && /^\d+$/.test(length) && Number(length) <= WHOLE_ANSWER_BYTES) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (res.destroyed) return;
+    return void res.end(bytes.byteLength > 0 ? bytes : undefined);
+  }
+  await writeStream(response.body, res);
 }
 
 /** @type {import("./proxy.d.ts").toNodeListener} */
 export function toNodeListener(handler) {
   if (typeof handler !== "function") throw invalidArgument("handler", "a function from Request to Promise<Response>");
+  // A handler of createProxy's takes the Node path: the same forward, with the API's answer
+  // written to `res` as it is instead of through a `Response` of the handler's.
+  const forward = forwards.get(handler);
   return function listener(req, res) {
     const controller = new AbortController();
     res.on("close", () => {
       if (!res.writableFinished) controller.abort();
     });
     (async () => {
+      const target = nodeTarget(req);
       let request;
       try {
-        request = nodeRequest(req, controller.signal);
+        request = nodeRequest(req, target, controller.signal);
       } catch {
         // A method the Fetch API refuses (CONNECT, TRACE, TRACK) or a target it can't parse.
         return writeResponse(outcome(405, "not-supported", "The proxy does not forward this request."), req, res);
       }
-      await writeResponse(await handler(request), req, res);
+      if (forward === undefined) {
+        rawTargets.set(request, target);
+        return writeResponse(await handler(request), req, res);
+      }
+      const { answer, response } = await forward(request, target);
+      if (answer) return writeResponse(answer, req, res);
+      await writeUpstream(response, request.method, req, res);
     })().catch(() => {
       if (!res.headersSent) {
         res.setHeader("content-type", "application/fhir+json; charset=utf-8");

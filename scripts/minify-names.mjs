@@ -30,7 +30,7 @@ function inlineSnippets(text, glue) {
     const names = cjsNames ?? esmNames;
     const code = readFileSync(new URL(`../${cjsPath ?? esmPath}`, import.meta.url), "utf8");
     if (/^export (?!(async )?function )/m.test(code) || /^import /m.test(code)) {
-      throw new Error(`${glue}: ${cjsPath ?? esmPath} must hold \`export (async) function\`s only`);
+      throw new Error(`${glue}: ${cjsPath ?? esmPath} must hold \`export function\`s only`);
     }
     // Its comments stay in the file: the glue is shipped as it is, unminified.
     const bare = code

@@ -74,27 +74,39 @@ pub struct ResponseBody {
     pub error_description: Option<Loose>,
 }
 
+/// The names of the members that [`ResponseBody::from_members`] reads, in its order, joined by
+/// `,`: for a host that reads them all in one call.
+pub const MEMBER_NAMES: &str = "accessToken,access_token,accessTokenExpiresAt,expires_in,issued_at,tokenType,token_type,clientId,client_id,userId,client,user,developer,issue,error,error_description";
+
 impl ResponseBody {
     /// Reads the body through `member`, which returns the JSON object's member of that name
     /// (read to [`FIELD_DEPTH`]) or `None` where the object has none.
     pub fn read(mut member: impl FnMut(&'static str) -> Option<Loose>) -> Self {
+        let mut names = MEMBER_NAMES.split(',');
+        Self::from_members(|_| member(names.next().unwrap_or_default()))
+    }
+
+    /// Reads the body through `member`, which returns the member named at that index of
+    /// [`MEMBER_NAMES`] as [`ResponseBody::read`]'s `member` would; called for each index in
+    /// order.
+    pub fn from_members(mut member: impl FnMut(usize) -> Option<Loose>) -> Self {
         Self {
-            access_token_camel: member("accessToken"),
-            access_token: member("access_token"),
-            access_token_expires_at: member("accessTokenExpiresAt"),
-            expires_in: member("expires_in"),
-            issued_at: member("issued_at"),
-            token_type_camel: member("tokenType"),
-            token_type: member("token_type"),
-            client_id_camel: member("clientId"),
-            client_id: member("client_id"),
-            user_id: member("userId"),
-            client: member("client"),
-            user: member("user"),
-            developer: member("developer"),
-            issue: member("issue"),
-            error: member("error"),
-            error_description: member("error_description"),
+            access_token_camel: member(0),
+            access_token: member(1),
+            access_token_expires_at: member(2),
+            expires_in: member(3),
+            issued_at: member(4),
+            token_type_camel: member(5),
+            token_type: member(6),
+            client_id_camel: member(7),
+            client_id: member(8),
+            user_id: member(9),
+            client: member(10),
+            user: member(11),
+            developer: member(12),
+            issue: member(13),
+            error: member(14),
+            error_description: member(15),
         }
     }
 
@@ -193,5 +205,29 @@ mod tests {
         let b = Some(Loose::Str("b".into()));
         assert_eq!(ResponseBody::pick(&a, &b), b.as_ref());
         assert_eq!(ResponseBody::pick(&None, &None), None);
+    }
+
+    #[test]
+    fn each_member_name_is_read_into_its_own_field() {
+        // A body whose every member holds its own name: each field must hold its spelling.
+        let every = ResponseBody::read(|name| Some(Loose::Str(name.into())));
+        let text = |field: &Option<Loose>| field.as_ref().and_then(Loose::as_str).map(String::from);
+        assert_eq!(
+            text(&every.access_token_camel).as_deref(),
+            Some("accessToken")
+        );
+        assert_eq!(text(&every.access_token).as_deref(), Some("access_token"));
+        assert_eq!(
+            text(&every.error_description).as_deref(),
+            Some("error_description")
+        );
+        assert_eq!(MEMBER_NAMES.split(',').count(), 16);
+        let by_index = ResponseBody::from_members(|i| {
+            MEMBER_NAMES
+                .split(',')
+                .nth(i)
+                .map(|name| Loose::Str(name.into()))
+        });
+        assert_eq!(by_index, every);
     }
 }

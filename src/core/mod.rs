@@ -32,7 +32,7 @@ mod time;
 
 #[cfg(any(test, feature = "serde_json"))]
 pub use body::json;
-pub use body::{Loose, ResponseBody, FIELD_DEPTH};
+pub use body::{Loose, ResponseBody, FIELD_DEPTH, MEMBER_NAMES};
 pub use cache::{Cache, Plan, TOKEN_REJECTED};
 pub use error::{Error, ErrorCode, Issue};
 pub use exchange::{no_answer, read_body_whole};

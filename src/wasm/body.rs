@@ -2,10 +2,16 @@
 //! looks, read straight from the JS object (no walk over the rest, however large or deep).
 
 use alloc::vec::Vec;
-use js_sys::{Array, Object, Reflect, JSON};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Object, JSON};
+use wasm_bindgen::prelude::*;
 
-use crate::core::{Loose, ResponseBody, FIELD_DEPTH};
+use crate::core::{Loose, ResponseBody, FIELD_DEPTH, MEMBER_NAMES};
+
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// The members of `raw` named in `names`, in their order (glue.js).
+    fn members(raw: &JsValue, names: &str) -> Array;
+}
 
 fn loose(value: &JsValue, depth: u8) -> Loose {
     if let Some(text) = value.as_string() {
@@ -58,8 +64,10 @@ pub fn parse(text: &str) -> (JsValue, Option<ResponseBody>) {
     if !raw.is_object() || Array::is_array(&raw) {
         return (raw, None);
     }
-    let body = ResponseBody::read(|name| {
-        let value = Reflect::get(&raw, &JsValue::from_str(name)).ok()?;
+    // Every member read in one call: `undefined` for each of the many that a body lacks.
+    let values = members(&raw, MEMBER_NAMES);
+    let body = ResponseBody::from_members(|index| {
+        let value = values.get(index as u32);
         (!value.is_undefined()).then(|| loose(&value, FIELD_DEPTH))
     });
     (raw, Some(body))

@@ -4,14 +4,14 @@
 
 use alloc::string::String;
 
-use js_sys::{Array, Function, Object, Promise};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Response};
 
 use super::args::Args;
 use super::body::parse;
-use super::platform::{call_method, fetch, get, set, Timer};
+use super::platform::{call_method, fetch, get, Timer};
 use crate::core::join;
 use crate::core::{
     interpret, no_answer, read_body_whole, Error, ErrorCode, ResponseMeta, Token, MAX_BODY_BYTES,
@@ -42,14 +42,6 @@ pub struct Fetched {
     pub received_at_ms: i64,
 }
 
-#[wasm_bindgen(module = "/src/wasm/glue.js")]
-extern "C" {
-    /// The text of a body's stream, cut before it passes `max` bytes (glue.js):
-    /// `[text, whether it was cut]`.
-    #[wasm_bindgen(js_name = readStream)]
-    fn read_stream(stream: &JsValue, max: u32) -> Promise;
-}
-
 /// What came back, before it is judged.
 struct Answer {
     response: Response,
@@ -61,21 +53,39 @@ struct Answer {
 /// The abort reason of the client's own timer: what tells a timeout from the caller's abort.
 const TIMED_OUT: &str = "sehatmu-auth: timeoutMs passed";
 
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// `fetch`'s `init` as an object literal, in one call (glue.js).
+    #[wasm_bindgen(js_name = requestInit)]
+    #[allow(clippy::too_many_arguments)]
+    fn request_init_object(
+        method: &str,
+        content_type: &str,
+        content_type_value: &str,
+        accept: &str,
+        accept_value: &str,
+        body: &str,
+        signal: &AbortSignal,
+        redirect: &str,
+        credentials: &str,
+    ) -> JsValue;
+}
+
 /// `fetch`'s `init` for the token request, on `signal`.
 fn request_init(args: &Args, signal: &AbortSignal) -> JsValue {
-    let headers = Object::new();
-    for (name, value) in REQUEST_HEADERS {
-        set(&headers, name, value);
-    }
-    let init = Object::new();
-    set(&init, "method", "POST");
-    set(&init, "headers", headers);
-    set(&init, "body", args.request.body.expose());
-    set(&init, "signal", signal.clone());
-    // A 307/308 would re-send the body, secret included, to wherever it points.
-    set(&init, "redirect", "manual");
-    set(&init, "credentials", "omit");
-    init.into()
+    let [(content_type, content_type_value), (accept, accept_value)] = REQUEST_HEADERS;
+    request_init_object(
+        "POST",
+        content_type,
+        content_type_value,
+        accept,
+        accept_value,
+        args.request.body.expose(),
+        signal,
+        // A 307/308 would re-send the body, secret included, to wherever it points.
+        "manual",
+        "omit",
+    )
 }
 
 /// The platform's reason for a failed fetch: its message, and its own cause's (Node puts
@@ -95,9 +105,17 @@ fn header(response: &Response, name: &str) -> Option<String> {
     response.headers().get(name).ok().flatten()
 }
 
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// `[text, tooLarge]` of a body's stream read up to `max` bytes, in one promise (glue.js).
+    #[wasm_bindgen(js_name = readLimited)]
+    fn read_limited(stream: &JsValue, max: u32) -> Promise;
+}
+
 /// The body as text, never held past [`MAX_BODY_BYTES`]: whole where its length is known to
-/// be within it (the core decides), else read from its stream chunk by chunk. The flag says
-/// the body was longer (and its rest was left unread).
+/// be within it (the core decides), else read from its stream chunk by chunk, in JavaScript
+/// (one promise for the module to wait on, and no copy of each chunk into its memory). The flag
+/// says the body was longer (and its rest was left unread).
 async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
     let response_type = get(response, "type")?.as_string().unwrap_or_default();
     let length = header(response, "content-length");
@@ -110,14 +128,9 @@ async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
     if stream.is_null() || stream.is_undefined() {
         return Ok((String::new(), false));
     }
-    // The limit is the core's; the loop that keeps to it is glue.js's, where each chunk is
-    // not copied into the .wasm's memory and the text is not made there (0.3 KB less).
-    let read: Array = JsFuture::from(read_stream(&stream, MAX_BODY_BYTES as u32))
+    let read: Array = JsFuture::from(read_limited(&stream, MAX_BODY_BYTES as u32))
         .await?
         .unchecked_into();
-    // The reader is not released: the stream is over (read to its end, or cancelled), and
-    // Node's releaseLock() makes a TypeError (with its stack, and a new V8 context the first
-    // time) to reject a wait that no one has: 10-20 µs a token request.
     Ok((
         read.get(0).as_string().unwrap_or_default(),
         read.get(1).is_truthy(),

@@ -41,10 +41,67 @@ export function accessToken(accessToken, accessTokenExpiresAt, expiresAt, client
 }
 
 /**
+ * The text of `stream`, a response's body, read to its end or up to the first chunk that would
+ * take it past `max` bytes (the stream is then cancelled, which tells the connection under it
+ * that the rest is not wanted): `[text, tooLarge]`. Decoded as `Response.text()` decodes.
+ */
+export async function readLimited(stream, max) {
+  const reader = stream.getReader();
+  const chunks = [];
+  let length = 0;
+  let tooLarge = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (length + value.length > max) {
+      tooLarge = true;
+      reader.cancel().catch(() => {});
+      break;
+    }
+    chunks.push(value);
+    length += value.length;
+  }
+  // The reader is not released: the stream is over, and Node's releaseLock() makes a TypeError
+  // (with its stack) to reject a wait that no one has.
+  let bytes = chunks[0] ?? new Uint8Array(0);
+  if (chunks.length > 1) {
+    bytes = new Uint8Array(length);
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+  }
+  return [new TextDecoder().decode(bytes), tooLarge];
+}
+
+/** The last `names` that `members` split, and its parts. */
+let memberNames = "";
+let memberList = [];
+
+/**
+ * The members of `raw` (a parsed JSON object) named in `names` (joined by `,`), in their order,
+ * `undefined` where it has none: one call where a read of each name would cost one each.
+ */
+export function members(raw, names) {
+  if (names !== memberNames) {
+    memberNames = names;
+    memberList = names.split(",");
+  }
+  return memberList.map((name) => raw[name]);
+}
+
+/** `fetch`'s `init` for a request with two headers: one object literal, one shape for V8. */
+export function requestInit(method, name1, value1, name2, value2, body, signal, redirect, credentials) {
+  return { method, headers: { [name1]: value1, [name2]: value2 }, body, signal, redirect, credentials };
+}
+
+/**
  * Which globals that runtimes are known by are there, one bit each in this order (what they
  * mean is decided in src/wasm/platform.rs): `process.versions.node`, a `navigator.userAgent`
  * of `workerdAgent`, `Deno`, `Bun`, `window`, `WorkerGlobalScope`. One that is missing, or
- * whose reading throws, is not there.
+ * whose reading throws, is not there. Where Node is found its `navigator` is not read: Node
+ * makes it on first use, loading a module and a binding for it.
  */
 export function runtimeGlobals(workerdAgent) {
   const checks = [
@@ -57,43 +114,12 @@ export function runtimeGlobals(workerdAgent) {
   ];
   let found = 0;
   checks.forEach((check, bit) => {
+    if (bit === 1 && found & 1) return;
     try {
       if (check(globalThis)) found |= 1 << bit;
     } catch {}
   });
   return found;
-}
-
-/**
- * The text of a body's `stream`, read chunk by chunk to its end, or until the next chunk would
- * take it past `max` bytes: then the stream is cancelled (the rest, and the connection under
- * it, are not wanted) and the text is of what came before. Decoded as `Response.text()`
- * decodes a body, by a `TextDecoder` with its defaults. `[text, whether it was cut]`. The
- * reader is not released (src/wasm/exchange.rs says why).
- */
-export async function readStream(stream, max) {
-  const reader = stream.getReader();
-  const chunks = [];
-  let size = 0;
-  let cut = false;
-  for (;;) {
-    const chunk = await reader.read();
-    if (chunk.done) break;
-    if (size + chunk.value.length > max) {
-      cut = true;
-      reader.cancel();
-      break;
-    }
-    chunks.push(chunk.value);
-    size += chunk.value.length;
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return [new TextDecoder().decode(bytes), cut];
 }
 
 /** `new CustomEvent(type, { detail })`. */

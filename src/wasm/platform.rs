@@ -59,12 +59,12 @@ extern "C" {
 fn look_at_globals() -> Runtime {
     let found = runtime_globals("Cloudflare-Workers");
     let has = |bit: u32| found & (1 << bit) != 0;
-    // Node (`process.versions.node`), workerd (its user agent), Deno, Bun.
+    // Node (`process.versions.node`), workerd (its user agent, not read where Node is found:
+    // glue.js says why), Deno, Bun.
     let server = has(0) || has(1) || has(2) || has(3);
     // `window`, `WorkerGlobalScope`.
-    let browser_globals = has(4) || has(5);
     Runtime {
-        browser_like: browser_globals && !server,
+        browser_like: !server && (has(4) || has(5)),
     }
 }
 

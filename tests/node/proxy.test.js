@@ -450,6 +450,8 @@ let upstream;
 let upstreamUrl;
 let releaseStream;
 let onceFailed = false;
+/** The size of /api/fhir/big's body: over the Node path's 64 KiB read in one piece. */
+const BIG = 256 * 1024;
 
 function recordingUpstream() {
   return createServer((req, res) => {
@@ -477,6 +479,25 @@ function recordingUpstream() {
         res.writeHead(200, { "content-type": "text/plain" });
         res.write("first\n");
         releaseStream = () => res.end("second\n");
+        return;
+      }
+      if (path === "/api/fhir/sized") {
+        const json = JSON.stringify({ resourceType: "Bundle", total: 1 });
+        res.writeHead(200, { "content-type": "application/fhir+json", "content-length": Buffer.byteLength(json), etag: 'W/"1"' });
+        return res.end(json);
+      }
+      if (path === "/api/fhir/big") {
+        // A known length over the Node path's whole-body size: half now, the rest on release.
+        const half = Buffer.alloc(BIG / 2, 0x62);
+        res.writeHead(200, { "content-type": "application/octet-stream", "content-length": BIG });
+        res.write(half);
+        entry.finished = new Promise((resolve) => res.on("close", () => resolve(res.writableFinished)));
+        releaseStream = () => res.end(half);
+        return;
+      }
+      if (path === "/api/fhir/hang") {
+        // Never answers: the test watches the request end when the proxy's client goes away.
+        entry.finished = new Promise((resolve) => res.on("close", () => resolve(res.writableFinished)));
         return;
       }
       if (path === "/api/fhir/redirect") {
@@ -803,6 +824,168 @@ describe("the TokenClient behind it", () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe("toNodeListener's Node path (a createProxy handler) and its generic path (any other)", () => {
+  /** Waits until `check()` is true, polling: for what the upstream sees of a request that has gone. */
+  async function until(check, what) {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(check(), what);
+  }
+
+  /** `promise`'s value, or a failure naming `what` after 5 s (a fetch that was not aborted would otherwise hang the test). */
+  function within(promise, what) {
+    let timer;
+    const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within 5 s`)), 5000)));
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  }
+
+  /** The proxy on two servers: `direct`, the Node path, and `wrapped`, the generic one (a handler toNodeListener does not know). */
+  async function bothPaths(options) {
+    const direct = await proxyServer(options);
+    const wrapped = createServer(toNodeListener((request) => direct.handler(request)));
+    const wrappedUrl = await listen(wrapped);
+    return { direct: direct.url, wrapped: wrappedUrl, close: () => Promise.all([direct.close(), close(wrapped)]) };
+  }
+
+  /** An answer as a comparable value: the status, every header but the date, and the body. */
+  function comparable({ status, headers, body }) {
+    const { date, ...rest } = headers;
+    return { status, headers: rest, body: body.toString("latin1") };
+  }
+
+  test("the same status, headers and body either way: filtered headers, gzip, redirect, 401, HEAD, sized and streamed bodies", async () => {
+    const paths = await bothPaths({ upstream: `${upstreamUrl}/api` });
+    try {
+      for (const [path, method] of [
+        ["/sehatmu/fhir/Patient", "GET"],
+        ["/sehatmu/fhir/Patient", "HEAD"],
+        ["/sehatmu/fhir/gzip", "GET"],
+        ["/sehatmu/fhir/redirect", "GET"],
+        ["/sehatmu/fhir/always401", "POST"],
+        ["/sehatmu/fhir/sized", "GET"],
+        ["/sehatmu/fhir/../oauth/token", "GET"],
+      ]) {
+        const body = method === "POST" ? "{}" : undefined;
+        const viaNode = await send(paths.direct, path, { method, body });
+        const viaGeneric = await send(paths.wrapped, path, { method, body });
+        assert.deepEqual(comparable(viaNode), comparable(viaGeneric), `${method} ${path}`);
+      }
+      const sized = await send(paths.direct, "/sehatmu/fhir/sized");
+      assert.equal(sized.headers["content-length"], String(sized.body.length), "a known length is kept");
+      assert.equal(sized.headers["transfer-encoding"], undefined);
+      const filtered = await send(paths.direct, "/sehatmu/fhir/Patient");
+      for (const name of ["set-cookie", "x-hop", "access-control-allow-origin"]) assert.equal(filtered.headers[name], undefined, name);
+      assert.equal(filtered.headers["x-upstream"], "kept");
+    } finally {
+      await paths.close();
+    }
+  });
+
+  test("an API status line that a Response can't hold answers 500 either way; whitespace around a header value is stripped either way", async () => {
+    const net = await import("node:net");
+    const lines = {
+      "/api/fhir/status999": "HTTP/1.1 999 Odd\r\nx-a: 1\r\nContent-Length: 2\r\n\r\nhi",
+      "/api/fhir/reason": "HTTP/1.1 200 O\x01K\r\nx-a: 1\r\nContent-Length: 2\r\n\r\nhi",
+      "/api/fhir/spaces": "HTTP/1.1 200 OK\r\nx-a:  v \t \r\nContent-Length: 2\r\n\r\nhi",
+    };
+    const raw = net.createServer((socket) => {
+      socket.once("data", (chunk) => socket.end(lines[String(chunk).split(" ")[1]]));
+    });
+    const rawUrl = await listen(raw);
+    const paths = await bothPaths({ upstream: `${rawUrl}/api` });
+    try {
+      for (const [path, status] of [["/sehatmu/fhir/status999", 500], ["/sehatmu/fhir/reason", 500], ["/sehatmu/fhir/spaces", 200]]) {
+        const viaNode = await send(paths.direct, path);
+        const viaGeneric = await send(paths.wrapped, path);
+        assert.equal(viaNode.status, status, path);
+        assert.deepEqual(comparable(viaNode), comparable(viaGeneric), path);
+        if (status === 500) assert.equal(viaNode.headers["x-a"], undefined, "no header of the API's on the 500");
+        else assert.equal(viaNode.headers["x-a"], "v");
+      }
+    } finally {
+      await paths.close();
+      await close(raw);
+    }
+  });
+
+  test("a body over 64 KiB with a Content-Length streams: its first bytes arrive before the API has finished", async () => {
+    const proxy = await proxyServer({ upstream: `${upstreamUrl}/api` });
+    try {
+      const response = await fetch(`${proxy.url}/sehatmu/fhir/big`);
+      assert.equal(response.headers.get("content-length"), String(BIG));
+      const reader = response.body.getReader();
+      let size = 0;
+      while (size < BIG / 2) size += (await reader.read()).value.byteLength;
+      assert.equal(size, BIG / 2, "the first half, before the API sent the rest");
+      releaseStream();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+      }
+      assert.equal(size, BIG);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test("a client that goes away aborts the API request, whether it is waiting for the answer or reading its body", async () => {
+    const proxy = await proxyServer({ upstream: `${upstreamUrl}/api` });
+    const { hostname, port } = new URL(proxy.url);
+    try {
+      // Waiting: the API has the request and has not answered.
+      const waiting = httpRequest({ hostname, port, path: "/sehatmu/fhir/hang" });
+      waiting.on("error", () => {});
+      waiting.end();
+      await until(() => arrived.length === 1, "the request reached the API");
+      waiting.destroy();
+      assert.equal(await within(arrived[0].finished, "the API's request ended"), false, "the API's request was dropped before an answer");
+
+      // Reading: half of a large body has come back.
+      const reading = httpRequest({ hostname, port, path: "/sehatmu/fhir/big" });
+      reading.on("error", () => {});
+      const firstBytes = new Promise((resolve) => reading.on("response", (res) => res.once("data", resolve)));
+      reading.end();
+      await firstBytes;
+      reading.destroy();
+      assert.equal(await within(arrived[1].finished, "the API's answer ended"), false, "the API's answer was cut off mid-body");
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test("a handler that is not createProxy's: its Response goes out as it is, cookies and all", async () => {
+    const server = createServer(
+      toNodeListener(async (request) =>
+        new Response(`${request.method} ${new URL(request.url).pathname}`, {
+          status: 201,
+          headers: [["x-a", "1"], ["set-cookie", "a=1"], ["set-cookie", "b=2"]],
+        }),
+      ),
+    );
+    const url = await listen(server);
+    try {
+      const answer = await send(url, "/any/path", { method: "PUT", body: "x" });
+      assert.equal(answer.status, 201);
+      assert.equal(answer.headers["x-a"], "1");
+      assert.deepEqual(answer.headers["set-cookie"], ["a=1", "b=2"]);
+      assert.equal(answer.body.toString(), "PUT /any/path");
+    } finally {
+      await close(server);
+    }
+  });
+
+  test("a createProxy handler wrapped in another function still gets the raw request-target: the path rule holds", async () => {
+    const client = fakeClient();
+    const handler = createProxy({ client, authorize: () => true, prefix: "/sehatmu" });
+    const wrapped = (request) => handler(request);
+    for (const target of ["/sehatmu/fhir/../oauth/token", "/sehatmu/fhir/%2e%2e/oauth/token", "/sehatmu/fhir//Patient"]) {
+      assert.equal((await callRaw(wrapped, target)).status, 400, target);
+    }
+    assert.equal((await callRaw(wrapped, "/sehatmu/fhir/Patient?a=1")).status, 200);
+    assert.deepEqual(client.fetches.map((f) => f.url), ["https://api.example/fhir/Patient?a=1"]);
   });
 });
 

@@ -65,8 +65,18 @@ inline_wasm() { # $1: the folder of a build's glue and .wasm
 build server pkg/server
 inline_wasm pkg/server
 build browser pkg --no-default-features
-# Only the web glue of the browser build ships.
+# Only the web glue of the browser build ships. It is what a page with no bundler downloads, so
+# it ships minified, as a bundler would make it (esbuild, no syntax lowered): 6.4 -> 3.8 KB
+# gzipped. The server glues stay as wasm-bindgen wrote them, readable in a Node stack trace.
 rm pkg/sehatmu_auth.cjs
+node --input-type=module -e '
+  import { readFileSync, writeFileSync } from "node:fs";
+  import { transformSync } from "esbuild";
+  const file = "pkg/sehatmu_auth.js";
+  writeFileSync(file, transformSync(readFileSync(file, "utf8"), { minify: true, format: "esm" }).code);
+'
+# Bundlers find the .wasm by this pattern (Vite, webpack, Parcel, Rollup plugins).
+grep -q 'new URL("sehatmu_auth_bg.wasm",import.meta.url)' pkg/sehatmu_auth.js
 
 # The package's declarations: the .wasm's exports (the server build's, which has every one),
 # then what the loaders add (init, isSehatmuError). The same text serves `import` (.d.ts) and

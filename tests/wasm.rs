@@ -407,3 +407,55 @@ async fn a_browser_sends_a_secret_only_to_loopback_or_when_told() {
     let not_true = settled(get_token("id".into(), SECRET.into(), with(not_true))).await;
     assert_eq!(not_true.is_err(), in_browser(), "only true opts in");
 }
+
+/// The facade writes `accessTokenExpiresAt` (and the expiry in "has already passed") with the
+/// platform's `Date.prototype.toISOString`, the core's `format_iso` natively: the two must
+/// write the same text for every instant the core formats (the years 0000 to 9999).
+#[wasm_bindgen_test]
+fn the_platform_writes_iso_instants_as_format_iso_does() {
+    use sehatmu_auth::core::{format_iso, MAX_INSTANT_MS, MIN_INSTANT_MS};
+    let platform =
+        |ms: i64| String::from(js_sys::Date::new(&JsValue::from_f64(ms as f64)).to_iso_string());
+    let mut checked = vec![MIN_INSTANT_MS, -1, 0, 951_782_400_000, MAX_INSTANT_MS];
+    let mut ms = MIN_INSTANT_MS;
+    while ms <= MAX_INSTANT_MS {
+        checked.push(ms);
+        // Not a divisor of a day, a year or 400 years: every field takes many values.
+        ms += 3_456_789_012_345;
+    }
+    for ms in checked {
+        assert_eq!(Some(platform(ms)), format_iso(ms), "{ms}");
+    }
+}
+
+/// The first and last instants with a four-digit year, end to end: a token of the last is
+/// written by the platform, one of the first has passed (its text in the message), and one
+/// past the last has no ISO text.
+#[wasm_bindgen_test]
+async fn expiries_at_the_ends_of_the_iso_range() {
+    let answer = |at: &str| {
+        let body = format!(r#"{{"accessToken": "abc", "accessTokenExpiresAt": "{at}"}}"#);
+        let body = JSON::stringify(&body.into()).unwrap().as_string().unwrap();
+        format!(r#"[[200, {body}, {{}}]]"#)
+    };
+    let (result, _) = token_from(&answer("9999-12-31T23:59:59.999Z"), BASE_OPTIONS).await;
+    let token = result.expect("a token");
+    assert_eq!(
+        text(&token, "accessTokenExpiresAt").as_deref(),
+        Some("9999-12-31T23:59:59.999Z")
+    );
+
+    let (result, _) = token_from(&answer("0000-01-01T00:00:00Z"), BASE_OPTIONS).await;
+    let error = result.unwrap_err();
+    assert_error(&error, "invalid_response");
+    assert!(text(&error, "message")
+        .unwrap_or_default()
+        .contains("its expiry 0000-01-01T00:00:00.000Z has already passed"));
+
+    let (result, _) = token_from(&answer("0000-01-01T00:00:00+00:01"), BASE_OPTIONS).await;
+    let error = result.unwrap_err();
+    assert_error(&error, "invalid_response");
+    assert!(text(&error, "message")
+        .unwrap_or_default()
+        .contains("its expiry lies beyond the year 9999"));
+}

@@ -50,10 +50,12 @@ pub use request::{
     REQUEST_HEADERS, TOKEN_PATH,
 };
 pub use response::{
-    decode_body, interpret, is_bearer_token, ClientField, ResponseMeta, Token,
+    decode_body, interpret, interpret_with, is_bearer_token, ClientField, ResponseMeta, Token,
     DEFAULT_RETRY_AFTER_MS, MAX_BODY_BYTES, MAX_ERROR_BODY_BYTES,
 };
 pub use retry::{retry_delay_ms, BACKOFF_BASE_MS, BACKOFF_CAP_MS, DEFAULT_RETRIES, MAX_RETRIES};
 pub use secret::{ClientSecret, REDACTED};
 pub use text::{contains_ignore_ascii_case, decimal, join, one_line, replace_all, truncate_bytes};
-pub use time::{format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS};
+pub use time::{
+    format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS, MIN_INSTANT_MS,
+};

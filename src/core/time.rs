@@ -15,6 +15,9 @@ use alloc::string::String;
 /// The last millisecond of the year 9999: instants past it have no four-digit ISO year.
 pub const MAX_INSTANT_MS: i64 = 253_402_300_799_999;
 
+/// The first millisecond of the year 0000: instants before it have no four-digit ISO year.
+pub const MIN_INSTANT_MS: i64 = -62_167_219_200_000;
+
 const MS_PER_DAY: i64 = 86_400_000;
 
 /// Days from 1970-01-01 to the given civil date (proleptic Gregorian).
@@ -174,9 +177,9 @@ pub fn parse_iso(text: &str) -> Option<i64> {
 }
 
 /// Formats ms since the epoch as JavaScript's `Date.prototype.toISOString` does, for the years
-/// 0000 to 9999 (`None` outside them).
+/// 0000 to 9999 (`None` outside them: [`MIN_INSTANT_MS`] to [`MAX_INSTANT_MS`]).
 pub fn format_iso(ms: i64) -> Option<String> {
-    if !(days_from_civil(0, 1, 1) * MS_PER_DAY..=MAX_INSTANT_MS).contains(&ms) {
+    if !(MIN_INSTANT_MS..=MAX_INSTANT_MS).contains(&ms) {
         return None;
     }
     let days = ms.div_euclid(MS_PER_DAY);
@@ -330,6 +333,16 @@ mod tests {
             Some("9999-12-31T23:59:59.999Z")
         );
         assert_eq!(format_iso(MAX_INSTANT_MS + 1), None);
+        assert_eq!(
+            format_iso(MIN_INSTANT_MS).as_deref(),
+            Some("0000-01-01T00:00:00.000Z")
+        );
+        assert_eq!(format_iso(MIN_INSTANT_MS - 1), None);
+    }
+
+    #[test]
+    fn min_instant_is_the_first_millisecond_of_year_zero() {
+        assert_eq!(MIN_INSTANT_MS, days_from_civil(0, 1, 1) * MS_PER_DAY);
     }
 
     #[test]

@@ -14,8 +14,8 @@ use super::body::parse;
 use super::platform::{call_method, fetch, get, Timer};
 use crate::core::join;
 use crate::core::{
-    interpret, no_answer, read_body_whole, Error, ErrorCode, ResponseMeta, Token, MAX_BODY_BYTES,
-    REQUEST_HEADERS,
+    interpret_with, no_answer, read_body_whole, Error, ErrorCode, ResponseMeta, Token,
+    MAX_BODY_BYTES, REQUEST_HEADERS,
 };
 
 /// A core error, with the JS value that caused it where there is one.
@@ -110,6 +110,10 @@ extern "C" {
     /// `[text, tooLarge]` of a body's stream read up to `max` bytes, in one promise (glue.js).
     #[wasm_bindgen(js_name = readLimited)]
     fn read_limited(stream: &JsValue, max: u32) -> Promise;
+
+    /// `new Date(ms).toISOString()` (glue.js): the core's `format_iso`, by the platform.
+    #[wasm_bindgen(js_name = isoString)]
+    fn iso_string(ms: f64) -> String;
 }
 
 /// The body as text, never held past [`MAX_BODY_BYTES`]: whole where its length is known to
@@ -273,7 +277,10 @@ pub async fn fetch_token(
         received_at_ms: answer.received_at_ms,
         body_too_large: answer.body_too_large,
     };
-    let token = interpret(&meta, &answer.text, fields.as_ref(), &args.secret)?;
+    // The platform writes the ISO text: the same as the core's `format_iso` for every instant
+    // the core hands it (years 0000 to 9999), without that formatter in the `.wasm`.
+    let iso = |ms: i64| iso_string(ms as f64);
+    let token = interpret_with(&meta, &answer.text, fields.as_ref(), &args.secret, &iso)?;
     Ok(Fetched {
         token,
         raw,

@@ -122,6 +122,11 @@ export function runtimeGlobals(workerdAgent) {
   return found;
 }
 
+/** `new Date(ms).toISOString()`: given only instants of the years 0000 to 9999 (src/core decides). */
+export function isoString(ms) {
+  return new Date(ms).toISOString();
+}
+
 /** `new CustomEvent(type, { detail })`. */
 export function customEvent(type, detail) {
   return new CustomEvent(type, { detail });

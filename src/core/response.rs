@@ -268,9 +268,11 @@ fn client_error(
 
 /// `message` and, where the server said something, `: words`; then a full stop.
 fn quoting(message: String, words: &str) -> String {
+    // The last character matched, not `ends_with([…])`: that char-set searcher costs the
+    // `.wasm` more.
     if words.is_empty() {
         message + "."
-    } else if words.ends_with(['.', '!', '?', '…']) {
+    } else if matches!(words.chars().next_back(), Some('.' | '!' | '?' | '…')) {
         join(&[&message, ": ", words])
     } else {
         join(&[&message, ": ", words, "."])

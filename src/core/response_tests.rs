@@ -368,3 +368,13 @@ fn a_2xx_body_over_1_mib_is_invalid_response_others_keep_their_code() {
         ErrorCode::ServerError
     );
 }
+
+#[test]
+fn quoting_adds_a_full_stop_only_where_the_words_end_without_one() {
+    assert_eq!(quoting("A".to_owned(), ""), "A.");
+    assert_eq!(quoting("A".to_owned(), "no"), "A: no.");
+    for words in ["no.", "no!", "no?", "no…"] {
+        assert_eq!(quoting("A".to_owned(), words), join(&["A: ", words]));
+    }
+    assert_eq!(quoting("A".to_owned(), "日本"), "A: 日本.");
+}

@@ -166,11 +166,13 @@ impl Client {
         let Some((token, resolved)) = ahead else {
             return Ok((flight, true));
         };
-        // No caller awaits a refresh ahead: its failure is handled here (`Boolean` is a
-        // handler that makes no closure), and the next call tries again.
-        if let Ok(handler) = get(&js_sys::global(), "Boolean") {
-            let _ = call_method(&flight, "catch", &[&handler]);
-        }
+        // No caller awaits a refresh ahead: its failure is handled here, and the next call
+        // tries again. The handler is a settler's function (it settles a promise no one
+        // holds): a JS function that makes no closure, where `Boolean` would have to be
+        // found through `js_sys::global()` and its search for the global object (280 B of the
+        // `.wasm`, unzipped).
+        let (_, handler) = settler(&JsValue::UNDEFINED, false);
+        let _ = call_method(&flight, "catch", &[&handler]);
         let expires_at = get(&token, "expiresAt").unwrap_or_default();
         self.listeners
             .fire("refresh", &[("expiresAt", &expires_at)]);

@@ -7,6 +7,15 @@
 // `export async function`s) only.
 
 /**
+ * `fetch(input, init)` with the caller's `custom` fetch where there is one, else the global one,
+ * looked up at the call: its promise. A custom fetch may answer with any value or thenable:
+ * `Promise.resolve` takes both.
+ */
+export function send(custom, input, init) {
+  return custom === undefined ? fetch(input, init) : Promise.resolve(custom(input, init));
+}
+
+/**
  * `fetch(input, init)` (the caller's `custom` fetch where there is one) with
  * `authorization: header` added to the headers it would send: `init`'s where it names some, else
  * a `Request`'s own. Where `onRejected` is given, an answer with status `rejected` is handed to
@@ -24,7 +33,7 @@ export function authorisedFetch(custom, input, init, header, token, rejected, on
     headers.set("authorization", header);
   }
   const withToken = typeof init === "object" && init !== null ? { ...init, headers } : { headers };
-  const sent = custom === undefined ? fetch(input, withToken) : Promise.resolve(custom(input, withToken));
+  const sent = send(custom, input, withToken);
   if (onRejected === undefined) return sent;
   return sent.then((answer) => (answer.status === rejected ? onRejected(input, init, token, answer) : answer));
 }

@@ -15,10 +15,6 @@ use crate::core::Runtime;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The global `fetch(input, init)`, looked up when it is called.
-    #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(input: &JsValue, init: &JsValue) -> Result<Promise, JsValue>;
-
     /// The global `setTimeout(handler, ms, argument)`: its handle is a number in browsers and
     /// an object in Node.
     #[wasm_bindgen(js_name = setTimeout)]
@@ -101,22 +97,17 @@ pub fn call_method(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<
     }
 }
 
-/// `fetch(input, init)` with the caller's `fetch` where one was given, else the global one:
-/// its promise, or `Err` where calling it threw.
-pub fn fetch(
-    custom: Option<&Function>,
-    input: &JsValue,
-    init: &JsValue,
-) -> Result<Promise, JsValue> {
-    match custom {
-        // A custom fetch may answer with any value or thenable: `Promise.resolve` takes both.
-        Some(fetch) => Ok(Promise::resolve(&fetch.call2(
-            &JsValue::UNDEFINED,
-            input,
-            init,
-        )?)),
-        None => global_fetch(input, init),
-    }
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// `fetch(input, init)` with the caller's `fetch` where one was given, else the global one
+    /// (glue.js's `send`, which `authorisedFetch` sends through too): its promise, or `Err`
+    /// where calling it threw.
+    #[wasm_bindgen(catch, js_name = send)]
+    pub fn fetch(
+        custom: Option<&Function>,
+        input: &JsValue,
+        init: &JsValue,
+    ) -> Result<Promise, JsValue>;
 }
 
 /// A future as a JS `Promise`, through one boxed type: each distinct future type would

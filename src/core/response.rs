@@ -172,7 +172,16 @@ pub fn interpret_with(
                 None,
             )
         }
-        400..=499 => return Err(client_error(meta, body, secret, &server_words, with_body)),
+        400..=499 => {
+            return Err(client_error(
+                meta,
+                &http,
+                body,
+                secret,
+                &server_words,
+                with_body,
+            ))
+        }
         500..=599 => (
             ErrorCode::ServerError,
             quoting(
@@ -199,8 +208,10 @@ pub fn interpret_with(
     }))
 }
 
+/// The error of a 4xx answer, whose status `http` is written in decimal.
 fn client_error(
     meta: &ResponseMeta,
+    http: &str,
     body: Option<&ResponseBody>,
     secret: &ClientSecret,
     server_words: &str,
@@ -233,22 +244,19 @@ fn client_error(
             "SehatMu is rate-limiting this client id: retry in ",
             &decimal(wait.div_ceil(1000)),
             " s (HTTP ",
-            &decimal(status.into()),
+            http,
             ")",
         ]);
         (ErrorCode::RateLimited, message, Some(wait))
     } else if bad_credentials {
         let message = join(&[
             "SehatMu did not accept the client id and secret (HTTP ",
-            &decimal(status.into()),
+            http,
             ")",
         ]);
         (ErrorCode::InvalidCredentials, message, None)
     } else {
-        let message = join(&[
-            "SehatMu rejected the token request with HTTP ",
-            &decimal(status.into()),
-        ]);
+        let message = join(&["SehatMu rejected the token request with HTTP ", http]);
         (ErrorCode::RequestRejected, message, None)
     };
     let error = Error {

@@ -529,10 +529,9 @@ export function toNodeListener(handler) {
         // A method the Fetch API refuses (CONNECT, TRACE, TRACK) or a target it can't parse.
         return writeResponse(outcome(405, "not-supported", "The proxy does not forward this request."), req, res);
       }
-      if (forward === undefined) {
-        rawTargets.set(request, target);
-        return writeResponse(await handler(request), req, res);
-      }
+      // Recorded on both paths: `authorize` may hand the request on to another proxy's handler.
+      rawTargets.set(request, target);
+      if (forward === undefined) return writeResponse(await handler(request), req, res);
       const { answer, response } = await forward(request, target);
       if (answer) return writeResponse(answer, req, res);
       await writeUpstream(response, request.method, req, res);

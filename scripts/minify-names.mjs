@@ -32,7 +32,7 @@ function inlineSnippets(text, glue) {
     if (/^export (?!(async )?function )/m.test(code) || /^import /m.test(code)) {
       throw new Error(`${glue}: ${cjsPath ?? esmPath} must hold \`export function\`s only`);
     }
-    // Its comments stay in the file: the glue is shipped as it is, unminified.
+    // Its comments stay in the source file, not in each glue that it is written into.
     const bare = code
       .replace(/^\s*\/\*\*[\s\S]*?\*\/\n/gm, "")
       .replace(/^\s*\/\/.*\n/gm, "")

@@ -1,6 +1,6 @@
 //! One token request over the platform's `fetch`, under the caller's signal and a timeout that
 //! covers the whole exchange, body included, judged by the core. When it returns, its timer is
-//! cleared, its listener removed and its body's reader released.
+//! cleared, its listener removed and its body read to its end or cancelled.
 
 use alloc::string::String;
 
@@ -69,6 +69,14 @@ extern "C" {
         redirect: &str,
         credentials: &str,
     ) -> JsValue;
+
+    /// `[text, tooLarge]` of a body's stream read up to `max` bytes, in one promise (glue.js).
+    #[wasm_bindgen(js_name = readLimited)]
+    fn read_limited(stream: &JsValue, max: u32) -> Promise;
+
+    /// `new Date(ms).toISOString()` (glue.js): the core's `format_iso`, by the platform.
+    #[wasm_bindgen(js_name = isoString)]
+    fn iso_string(ms: f64) -> String;
 }
 
 /// `fetch`'s `init` for the token request, on `signal`.
@@ -103,17 +111,6 @@ fn network_detail(error: &JsValue) -> String {
 /// A header's value, `None` where absent.
 fn header(response: &Response, name: &str) -> Option<String> {
     response.headers().get(name).ok().flatten()
-}
-
-#[wasm_bindgen(module = "/src/wasm/glue.js")]
-extern "C" {
-    /// `[text, tooLarge]` of a body's stream read up to `max` bytes, in one promise (glue.js).
-    #[wasm_bindgen(js_name = readLimited)]
-    fn read_limited(stream: &JsValue, max: u32) -> Promise;
-
-    /// `new Date(ms).toISOString()` (glue.js): the core's `format_iso`, by the platform.
-    #[wasm_bindgen(js_name = isoString)]
-    fn iso_string(ms: f64) -> String;
 }
 
 /// The body as text, never held past [`MAX_BODY_BYTES`]: whole where its length is known to

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
-/** The budget of the bundled measure: where issue 19 left it (36,638 B), rounded up to a KiB,
+/** The budget of the bundled measure: where issue 19 left it (36,611 B), rounded up to a KiB,
  * so that what it bought stays bought. Its target was 34 KiB. */
 export const BUDGET = 36 * 1024;
 /** Where the bundled measure should get to: where the package stood with its I/O in JS. */

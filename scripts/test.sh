@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Every test, as CI runs it: lints, the native core, the wasm facade in Node and headless
-# Chromium, then the packed npm package installed into an empty project: type-checked with tsc
-# --strict, linted, `npm publish --dry-run`, its Node tests on the machine's Node and on Node 22,
-# 24 and 26, the other runtimes and bundlers, Next.js 16, and the demo page.
+# Every test, as CI runs it: lints, the docs' links, the native core, the wasm facade in Node
+# and headless Chromium, then the packed npm package installed into an empty project:
+# type-checked with tsc --strict, linted, `npm publish --dry-run`, its Node tests on the
+# machine's Node and on Node 22, 24 and 26, the other runtimes and bundlers, Next.js 16, and the
+# demo page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --tests
@@ -20,6 +21,10 @@ cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --quiet --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 cargo clippy --quiet --all-targets --target wasm32-unknown-unknown --features std -- -D warnings
+
+step "the docs: relative links and anchors in README.md and docs/, and the package entries their examples import"
+# From the work tree: docs/ does not ship in the package.
+node --test tests/docs.test.js
 
 step "native core tests"
 cargo test --quiet --features serde_json

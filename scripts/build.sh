@@ -2,7 +2,7 @@
 # Builds pkg/: the .wasm twice, each with its glue.
 # - pkg/server/: every feature, for Node (CommonJS glue, sehatmu_auth.cjs) and Workers (ES
 #   module glue, sehatmu_auth.js); one optimised .wasm serves both.
-# - pkg/: the browser build, without token stores (Cargo feature `stores`), for js/web.js.
+# - pkg/: the browser build, without what only servers use (Cargo feature `server`: token stores), for js/web.js.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -27,6 +27,7 @@ mod request;
 mod response;
 mod retry;
 mod secret;
+mod tenants;
 mod text;
 mod time;
 
@@ -55,6 +56,7 @@ pub use response::{
 };
 pub use retry::{retry_delay_ms, BACKOFF_BASE_MS, BACKOFF_CAP_MS, DEFAULT_RETRIES, MAX_RETRIES};
 pub use secret::{ClientSecret, REDACTED};
+pub use tenants::{tenant_settings, TenantSettings, Tenants, DEFAULT_IDLE_MS, DEFAULT_MAX_CLIENTS};
 pub use text::{contains_ignore_ascii_case, decimal, join, one_line, replace_all, truncate_bytes};
 pub use time::{
     format_iso, parse_decimal, parse_http_date, parse_iso, MAX_INSTANT_MS, MIN_INSTANT_MS,

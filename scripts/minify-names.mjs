@@ -22,12 +22,12 @@ const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 /**
  * `text` with each file of ours that it loads from `./snippets/<crate>-<hash>/<path>` (a
  * `require` or an `import` of named functions) written in: the file's code in a scope of its
- * own, the names bound to its functions.
+ * own, the names bound to its functions, and to the `direct` ones too.
  */
-function inlineSnippets(text, glue) {
+function inlineSnippets(text, glue, direct) {
   const load = /^(?:const \{ ([\w, ]+) \} = require\(String\.raw`\.\/snippets\/[^/`]+\/([^`]+)`\);|import \{ ([\w, ]+) \} from '\.\/snippets\/[^/']+\/([^']+)';)$/gm;
   return text.replace(load, (_, cjsNames, cjsPath, esmNames, esmPath) => {
-    const names = cjsNames ?? esmNames;
+    const names = [...new Set([...(cjsNames ?? esmNames).split(", "), ...direct])].join(", ");
     const code = readFileSync(new URL(`../${cjsPath ?? esmPath}`, import.meta.url), "utf8");
     if (/^export (?!(async )?function )/m.test(code) || /^import /m.test(code)) {
       throw new Error(`${glue}: ${cjsPath ?? esmPath} must hold \`export function\`s only`);
@@ -44,15 +44,35 @@ function inlineSnippets(text, glue) {
 for (const glue of glues) {
   let text = readFileSync(glue, "utf8");
   const count = (pattern) => (text.match(pattern) ?? []).length;
-  text = inlineSnippets(text, glue);
+  // A function of ours whose arguments and result need no conversion is imported by the .wasm
+  // straight from its file: the glue loads that file as a namespace (`import * as importN`, or
+  // `const importN = require(…)`) and lists it in the import object. It becomes a member of the
+  // glue's own import object, as the function that the written-in file binds.
+  const direct = map.imports.filter(([module]) => module.startsWith("./snippets/"));
+  const files = new Set(direct.map(([module]) => module));
+  if (files.size > 1) throw new Error(`${glue}: direct imports from more than one file of ours`);
+  for (const module of files) {
+    const quoted = escape(JSON.stringify(module));
+    const namespace = new RegExp(`^(?:import \\* as import\\d+ from ${quoted}|const import\\d+ = require\\(${quoted}\\);)\n`, "gm");
+    const entry = new RegExp(`^ *${quoted}: import\\d+,\n`, "gm");
+    if (count(namespace) === 0 || count(entry) === 0) throw new Error(`${glue}: no namespace import of ${module}`);
+    text = text.replace(namespace, "").replace(entry, "");
+  }
+  text = inlineSnippets(text, glue, direct.map(([, name]) => name));
   if (text.includes("./snippets/")) throw new Error(`${glue}: loads a snippet that was not written in`);
-  for (const module of new Set(map.imports.map(([module]) => module))) {
+  const own = "    const import0 = {\n        __proto__: null,\n";
+  if (direct.length > 0) {
+    if (count(new RegExp(escape(own), "g")) !== 1) throw new Error(`${glue}: no import object to add the direct imports to`);
+    text = text.replace(own, () => own + direct.map(([, name, short]) => `        ${short}: ${name},\n`).join(""));
+  }
+  for (const module of new Set(map.imports.filter(([module]) => !module.startsWith("./snippets/")).map(([module]) => module))) {
     const key = `${JSON.stringify(module)}: `;
     if (!text.includes(key)) throw new Error(`${glue}: no import object for module ${module}`);
     // binaryen gives every module the one name "a".
     text = text.replaceAll(key, `"a": `);
   }
-  for (const [, name, short] of map.imports) {
+  for (const [module, name, short] of map.imports) {
+    if (module.startsWith("./snippets/")) continue;
     const pattern = new RegExp(`\\b${escape(name)}\\b`, "g");
     if (count(pattern) !== 1) throw new Error(`${glue}: the import ${name} is not defined exactly once`);
     text = text.replace(pattern, () => short);

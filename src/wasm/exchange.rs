@@ -6,12 +6,11 @@ use alloc::string::String;
 
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Response};
 
 use super::args::Args;
 use super::body::parse;
-use super::platform::{call_method, fetch, get, Timer};
+use super::platform::{call_method, fetch, get, wait, Timer};
 use crate::core::join;
 use crate::core::{
     interpret_with, no_answer, read_body_whole, Error, ErrorCode, ResponseMeta, Token,
@@ -122,14 +121,14 @@ async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
     let length = header(response, "content-length");
     let encoding = header(response, "content-encoding");
     if read_body_whole(&response_type, length.as_deref(), encoding.as_deref()) {
-        let text = JsFuture::from(response.text()?).await?;
+        let text = wait(response.text()?).await?;
         return Ok((text.as_string().unwrap_or_default(), false));
     }
     let stream = get(response, "body")?;
     if stream.is_null() || stream.is_undefined() {
         return Ok((String::new(), false));
     }
-    let read: Array = JsFuture::from(read_limited(&stream, MAX_BODY_BYTES as u32))
+    let read: Array = wait(read_limited(&stream, MAX_BODY_BYTES as u32))
         .await?
         .unchecked_into();
     Ok((
@@ -142,7 +141,7 @@ async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
 async fn send(args: &Args, signal: &AbortSignal, now: &dyn Fn() -> i64) -> Result<Answer, JsValue> {
     let init = request_init(args, signal);
     let url = JsValue::from_str(&args.request.url);
-    let response: Response = JsFuture::from(fetch(args.fetch.as_ref(), &url, &init)?)
+    let response: Response = wait(fetch(args.fetch.as_ref(), &url, &init)?)
         .await?
         .unchecked_into();
     let received_at_ms = now();

@@ -27,8 +27,8 @@ async fn run(
 /// {@link SehatmuError}, bad arguments with `invalid_argument` before any network I/O. Never
 /// throws synchronously.
 //
-// Its promise is the Rust future's, made by the crate's one `future_to_promise` instance
-// (`promise`): an `async fn` export would get its own copy of the executor's glue.
+// Its promise is the Rust future's, a task of the crate's one executor (`promise`): an
+// `async fn` export would bring wasm-bindgen-futures' executor along with its own glue.
 #[wasm_bindgen(js_name = getToken, unchecked_return_type = "Promise<AccessToken>")]
 pub fn get_token(
     #[wasm_bindgen(js_name = clientId, unchecked_param_type = "string")] client_id: JsValue,

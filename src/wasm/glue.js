@@ -164,3 +164,50 @@ export function settler(value, rejects) {
   });
   return [promise, settle];
 }
+
+/** The task whose poll runs now: the one that `wait` polls again. */
+let polling;
+
+/** Runs `task`, a poll of a Rust future, as the task that `wait` polls again. */
+function run(task) {
+  const outer = polling;
+  polling = task;
+  try {
+    task();
+  } finally {
+    polling = outer;
+  }
+}
+
+/**
+ * The promise of a Rust future that `poll(resolve, reject)` polls once, settling the promise
+ * when the future is done: first in a microtask, then each time a promise it `wait`s on settles.
+ */
+export function spawn(poll) {
+  return new Promise((resolve, reject) => {
+    const task = () => poll(resolve, reject);
+    queueMicrotask(() => run(task));
+  });
+}
+
+/**
+ * `[state, value]` of `promise`, filled in when it settles (state 1: fulfilled with value,
+ * 2: rejected with it), when the task polling now is polled again.
+ */
+export function wait(promise) {
+  const task = polling;
+  const outcome = [0, undefined];
+  promise.then(
+    (value) => {
+      outcome[0] = 1;
+      outcome[1] = value;
+      run(task);
+    },
+    (reason) => {
+      outcome[0] = 2;
+      outcome[1] = reason;
+      run(task);
+    },
+  );
+  return outcome;
+}

@@ -5,11 +5,10 @@
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use super::api_fetch::bearer;
 use super::args::Args;
-use super::platform::{call_method, get, set, settler, Timer};
+use super::platform::{call_method, get, set, settler, wait, Timer};
 use crate::core::join;
 use crate::core::{
     lock_ttl_ms, store_key, store_timeout_ms, Error, Event, StoreKind, LOCK_SUFFIX, WAIT_SUFFIX,
@@ -73,7 +72,7 @@ async fn within(value: &JsValue, ms: f64, late: &JsValue) -> Result<JsValue, JsV
     let answer = Promise::resolve(value);
     let (deadline, reject) = settler(late, true);
     let timer = Timer::start(&reject, ms, &JsValue::UNDEFINED, true);
-    let result = JsFuture::from(Promise::race(&Array::of2(&answer, &deadline))).await;
+    let result = wait(Promise::race(&Array::of2(&answer, &deadline))).await;
     drop(timer);
     result
 }

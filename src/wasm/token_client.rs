@@ -9,7 +9,6 @@ use core::cell::RefCell;
 
 use js_sys::{Array, Date, Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 #[cfg(feature = "server")]
@@ -19,7 +18,7 @@ use super::args::{self, Args};
 use super::convert;
 use super::events::Listeners;
 use super::exchange::{aborted, has_aborted, Failure, OnAbort};
-use super::platform::{call_method, get, promise, settler};
+use super::platform::{call_method, get, promise, settler, wait};
 use super::store::Store;
 use crate::core::{client_settings, Cache, ClientSettings, Error, Need, Plan};
 
@@ -209,7 +208,7 @@ impl Client {
         need: Need,
         signal: Option<AbortSignal>,
     ) -> Result<JsValue, JsValue> {
-        JsFuture::from(self.get_token(need, signal, AbortSignal::reason)).await
+        wait(self.get_token(need, signal, AbortSignal::reason)).await
     }
 
     /// The one replay of `fetch(input, init)` after the API answered 401 to it with `token`.
@@ -223,7 +222,7 @@ impl Client {
         let token = self.current(self.rejected(token), signal).await?;
         let header = bearer(&token).into();
         let sent = authorised_request(self.args.fetch.as_ref(), &input, &init, &header)?;
-        JsFuture::from(sent).await
+        wait(sent).await
     }
 
     /// The handler of the answers that turn down the warm token a request was sent with,
@@ -281,9 +280,9 @@ async fn until_aborted(
     let marker = JsValue::from(js_sys::Object::new());
     let (on_abort, listener) = settler(&marker, true);
     let Ok(listening) = OnAbort::listen(&signal, listener) else {
-        return JsFuture::from(shared).await;
+        return wait(shared).await;
     };
-    let result = JsFuture::from(Promise::race(&Array::of2(&shared, &on_abort))).await;
+    let result = wait(Promise::race(&Array::of2(&shared, &on_abort))).await;
     drop(listening);
     match result {
         Err(reason) if reason == marker => Err(aborted(&signal)),
@@ -385,7 +384,7 @@ impl TokenClient {
                     (token, sent)
                 }
             };
-            let answer = JsFuture::from(sent?).await?;
+            let answer = wait(sent?).await?;
             if !needs_replay(&answer, &input, &init)? {
                 return Ok(answer);
             }

@@ -1,6 +1,6 @@
 // The size budget: the gzipped (-9) bytes a browser downloads for the web entry, measured two
 // ways. Bundled: its .wasm plus its JS (wasm-bindgen's glue, js/errors.js and js/web.js)
-// bundled and minified by esbuild, as a front end's build ships it; CI fails above 36 KiB.
+// bundled and minified by esbuild, as a front end's build ships it; CI fails above 34 KiB.
 // As shipped: each file the entry loads, gzipped on its own, as a page with no bundler
 // downloads them. Run directly (after scripts/build.sh); bytes are deterministic for a given
 // toolchain, so this is a check, not a timed test. bench/bench.js sizes its rows with the
@@ -10,9 +10,9 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
-/** The budget of the bundled measure: where issue 19 left it (36,611 B), rounded up to a KiB,
- * so that what it bought stays bought. Its target was 34 KiB. */
-export const BUDGET = 36 * 1024;
+/** The budget of the bundled measure: issue 19's target, 34 KiB (34,816 B), which the crate's
+ * own executor brought the entry under (33,404 B), so that what it bought stays bought. */
+export const BUDGET = 34 * 1024;
 /** Where the bundled measure should get to: where the package stood with its I/O in JS. */
 export const TARGET = 30 * 1024;
 const ROOT = new URL("..", import.meta.url);

@@ -10,6 +10,8 @@
 //!   lock, the fetch, its retries ([`retry_delay_ms`]); [`client_settings`] checks the options.
 //! - [`fleet`](store_key)'s rules share one token between processes: store keys, the lock's
 //!   lifetime, polling, and [`LockWait`].
+//! - [`ProxyRoutes`] is `sehatmu-auth/proxy`'s path rule (which request paths it forwards, and
+//!   to which URL), with the checks of its options and the header lists it passes and drops.
 //!
 //! The wasm facade (`src/wasm`) does the I/O in between: the `fetch`, the timers, the store
 //! calls; native tests feed canned responses.
@@ -22,6 +24,9 @@ mod fleet;
 mod form;
 mod guard;
 mod options;
+// Servers only: the browser build's .wasm must not change for it.
+#[cfg(feature = "server")]
+mod proxy;
 mod refresh;
 mod request;
 mod response;
@@ -44,6 +49,12 @@ pub use fleet::{
 pub use form::form_encode;
 pub use guard::{browser_refusal, Runtime, ALLOW_BROWSER_OPTION};
 pub use options::{client_settings, ClientSettings, DEFAULT_REFRESH_SKEW_MS};
+#[cfg(feature = "server")]
+pub use proxy::{
+    proxy_body_limit, ProxyRoutes, Upstream, DECODED_BY_FETCH, DEFAULT_PROXY_BODY_BYTES,
+    DEFAULT_PROXY_PATHS, DROPPED_RESPONSE_HEADERS, DROPPED_RESPONSE_PREFIX, NULL_BODY_STATUSES,
+    PROXY_REQUEST_HEADERS,
+};
 pub use refresh::{outcome_error, Event, Need, Outcome, Refresh, RefreshSettings, Step, StoreKind};
 pub use request::{
     build_request, credential, is_loopback_host, timeout, token_url, FormBody, ParsedUrl,

@@ -6,17 +6,21 @@
 // token ever reaches the browser: the pattern the IETF's best current practice for
 // browser-based OAuth apps calls a backend-for-frontend.
 //
-// Server-only, and JavaScript of its own: no browser entry imports it, so the web entry's
-// .wasm and glue stay as they are. It imports only js/errors.js, so it runs wherever `Request` and
-// `Response` do (Node, Deno, Bun, workerd); `toNodeListener` needs no `node:` module either.
+// Server-only: no browser entry imports it, so the web entry's .wasm and glue stay as they are.
+// Its rules are the core's (src/core/proxy.rs), in the server build's .wasm: which paths pass
+// and to which URL, the option checks, the header lists. It reaches them through the private
+// `#proxy-rules` import (package.json "imports"), which loads that .wasm as the runtime's own
+// entry does (js/node.cjs, or js/workerd.js for workerd); so it runs on Node, Deno, Bun and
+// workerd, and `toNodeListener` needs no `node:` module.
 //
-// Every rule has one home here: `pathRule` and `upstreamTarget` (which paths pass, and where to),
-// `REQUEST_HEADERS` (which request headers pass), `keptResponseHeaders` (which response headers
-// come back), `readBody` (the body limit), `outcome` and `failure` (the proxy's own answers).
-// `createProxy`'s handler and `toNodeListener`'s Node path both call them through the one
-// `forward` each proxy makes; the Node path only skips the web `Response` around the API's
-// answer, writing it straight to Node's `ServerResponse` instead.
+// What is left here is plumbing: reading the request's headers with the core's list
+// (`requestHeaders`), the response's (`keptResponseHeaders`), the body (`readBody`), the proxy's
+// own answers (`outcome`, `failure`), and Node's objects. `createProxy`'s handler and
+// `toNodeListener`'s Node path both go through the one `forward` each proxy makes; the Node path
+// only skips the web `Response` around the API's answer, writing it straight to Node's
+// `ServerResponse` instead.
 
+import { InternalProxyRoutes, internalProxyLists } from "#proxy-rules";
 import { isSehatmuError, sehatmuError } from "./errors.js";
 
 /** An `invalid_argument` SehatmuError, as the .wasm builds them. */
@@ -24,44 +28,14 @@ function invalidArgument(field, must) {
   return sehatmuError("invalid_argument", `Invalid ${field}: it must be ${must}.`, { field });
 }
 
-const DEFAULT_PATHS = Object.freeze(["/fhir/"]);
-const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
-
-/** The browser's request headers that reach the API; every other one (Cookie, Authorization, Origin, Host, X-Forwarded-*, …) stays behind. */
-const REQUEST_HEADERS = Object.freeze([
-  "accept",
-  "accept-language",
-  "content-type",
-  "if-match",
-  "if-modified-since",
-  "if-none-exist",
-  "if-none-match",
-  "if-unmodified-since",
-  "prefer",
-]);
-
-/** Response headers that never come back: hop-by-hop ones, cookies, and the API's own origin policies. */
-const DROPPED_RESPONSE_HEADERS = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "set-cookie",
-  "set-cookie2",
-  "alt-svc",
-  "strict-transport-security",
-]);
-
-/** Content codings that every `fetch` (undici, Deno, Bun, workerd) decodes by itself. */
-const DECODED_BY_FETCH = new Set(["gzip", "x-gzip", "deflate", "br", "identity"]);
-
-/** Statuses whose response can't have a body. */
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+// The core's lists (src/core/proxy.rs), read once: the browser's request headers that reach the
+// API; the response headers that never come back (hop-by-hop ones, cookies, the API's own
+// origin policies) and the prefix of those dropped too; the content codings every `fetch`
+// decodes by itself; the statuses whose answer has no body.
+const [REQUEST_HEADERS, dropped, [DROPPED_PREFIX], decoded, nullBody] = internalProxyLists();
+const DROPPED_RESPONSE_HEADERS = new Set(dropped);
+const DECODED_BY_FETCH = new Set(decoded);
+const NULL_BODY = new Set(nullBody);
 
 /** `request` → the request-target exactly as the client sent it (toNodeListener records it: a `Request`'s URL is already normalised). */
 const rawTargets = new WeakMap();
@@ -78,99 +52,19 @@ const forwards = new WeakMap();
  * round trips (a web stream read per chunk) without bringing its first byte any sooner. */
 const WHOLE_ANSWER_BYTES = 64 * 1024;
 
-/** `http:` is allowed on these hosts only, as for `baseUrl`. */
-function isLoopback(hostname) {
-  if (hostname === "localhost" || hostname === "[::1]") return true;
-  const octets = hostname.split(".");
-  return octets.length === 4 && octets[0] === "127" && octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255);
-}
-
-/** The upstream's origin and path (no trailing slash), or `invalid_argument`. */
-function parseUpstream(value) {
-  const must = "an absolute https: URL (http: only for localhost, 127.0.0.0/8 or [::1]) with no credentials, query or fragment";
-  if (typeof value !== "string") throw invalidArgument("upstream", must);
-  let url;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalidArgument("upstream", must);
-  }
-  const secure = url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname));
-  if (!secure || url.username || url.password || url.search || url.hash || value.includes("?") || value.includes("#")) {
-    throw invalidArgument("upstream", must);
-  }
-  return { origin: url.origin, path: url.pathname.replace(/\/+$/, "") };
-}
-
 /**
- * What the path rule says of a raw request path (no query): `{ status: 400 }` for a dot
- * segment, a backslash, an empty segment (a trailing slash excepted) or any `%2e`, `%2f`, `%5c`
- * (or `%25`, which a second decoding would turn into one of them); `{ status: 404 }` outside
- * `prefix` + `paths`, and for anything that names the token endpoint; else `{ path }`, the path
- * to forward (after `prefix`).
+ * The options, checked (the client and `authorize` here, the rest by the core): throws
+ * `invalid_argument` with the option's name as `field`.
  */
-function pathRule(raw, prefix, paths) {
-  if (!raw.startsWith("/") || raw.includes("\\") || /%(2e|2f|5c|25)/i.test(raw)) return { status: 400 };
-  const segments = raw.split("/").slice(1);
-  if (segments.some((s, i) => s === "." || s === ".." || (s === "" && i < segments.length - 1))) return { status: 400 };
-  if (prefix && !raw.startsWith(`${prefix}/`)) return { status: 404 };
-  const path = raw.slice(prefix.length);
-  if (!paths.some((p) => (p.endsWith("/") ? path.startsWith(p) : path === p || path.startsWith(`${p}/`)))) {
-    return { status: 404 };
-  }
-  if (namesTokenEndpoint(path)) return { status: 404 };
-  return { path };
-}
-
-/** Whether a path reaches an `/oauth/token` (any case), whatever the prefix or the paths allow. */
-function namesTokenEndpoint(path) {
-  return /\/oauth\/token(\/|$)/i.test(path);
-}
-
-/**
- * Where a raw request-target (path and query, as the client sent it) goes: `{ status }` (400 or
- * 404) when the path rule refuses it or the joined URL names the token endpoint, else `{ url }`,
- * the upstream's URL for it.
- */
-function upstreamTarget(target, { prefix, paths, upstream }) {
-  const query = target.indexOf("?");
-  const route = pathRule(query === -1 ? target : target.slice(0, query), prefix, paths);
-  if (route.status) return route;
-  const url = `${upstream.origin}${upstream.path}${route.path}${query === -1 ? "" : target.slice(query)}`;
-  // Checked again as the URL parser will read it: it drops tabs and newlines and ends the path
-  // at a "#", either of which can turn a harmless raw path into the token endpoint's.
-  if (namesTokenEndpoint(new URL(url).pathname)) return { status: 404 };
-  return { url };
-}
-
-/** A path option (`prefix` or an entry of `paths`) that the path rule itself would pass. */
-function checkPathOption(field, value, { empty }) {
-  if (typeof value !== "string") throw invalidArgument(field, "a string");
-  if (value === "" && empty) return value;
-  const probe = value.endsWith("/") ? `${value}x` : value;
-  if (!value.startsWith("/") || pathRule(probe, "", ["/"]).status === 400) {
-    throw invalidArgument(field, 'a path that starts with "/", with no dot or empty segment, backslash or %2e, %2f, %5c or %25');
-  }
-  return value;
-}
-
-/** The options, checked: throws `invalid_argument` with the option's name as `field`. */
 function settings(options) {
   if (typeof options !== "object" || options === null) throw invalidArgument("options", "an object");
-  const { client, authorize, prefix = "", upstream, paths = DEFAULT_PATHS, maxBodyBytes = DEFAULT_MAX_BODY_BYTES } = options;
+  const { client, authorize, prefix, upstream, paths, maxBodyBytes } = options;
   if (typeof client !== "object" || client === null || typeof client.fetch !== "function" || typeof client.getToken !== "function") {
     throw invalidArgument("client", "a TokenClient");
   }
   if (typeof authorize !== "function") throw invalidArgument("authorize", "a function that says whether to serve a request");
-  const mount = checkPathOption("prefix", prefix, { empty: true }).replace(/\/$/, "");
-  if (!Array.isArray(paths) || paths.length === 0) throw invalidArgument("paths", "a non-empty array of path prefixes");
-  const reachable = paths.map((p) => checkPathOption("paths", p, { empty: false }));
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) throw invalidArgument("maxBodyBytes", "a whole number of bytes, 0 or more");
-  const base = upstream ?? client.baseUrl;
-  if (upstream === undefined && typeof base !== "string") {
-    throw invalidArgument("upstream", "given: this client does not tell its baseUrl yet");
-  }
-  return { client, authorize, prefix: mount, upstream: parseUpstream(base), paths: reachable, maxBodyBytes };
+  const routes = new InternalProxyRoutes(prefix, paths, upstream, client.baseUrl, maxBodyBytes);
+  return { client, authorize, routes, maxBodyBytes: routes.maxBodyBytes };
 }
 
 /** A JSON `OperationOutcome` answer from the proxy itself. */
@@ -214,7 +108,7 @@ function keptResponseHeaders(upstream) {
   // fetch hands over the decoded body but leaves Content-Encoding (and the encoded length) in place.
   const decoded = codings.length > 0 && codings.every((c) => DECODED_BY_FETCH.has(c));
   for (const [name, value] of upstream) {
-    if (DROPPED_RESPONSE_HEADERS.has(name) || listed.includes(name) || name.startsWith("access-control-")) continue;
+    if (DROPPED_RESPONSE_HEADERS.has(name) || listed.includes(name) || name.startsWith(DROPPED_PREFIX)) continue;
     if (decoded && (name === "content-encoding" || name === "content-length")) continue;
     // fetch keeps the whitespace around a value as it came (`x-a:  v \t `); a `Headers` strips
     // it, so the value is stripped here and both ways out send the same bytes.
@@ -303,7 +197,7 @@ function bodiless(status, method) {
 /** @type {import("./proxy.d.ts").createProxy} */
 export function createProxy(options) {
   const config = settings(options);
-  const { client, authorize, maxBodyBytes } = config;
+  const { client, authorize, routes, maxBodyBytes } = config;
 
   /**
    * Everything the proxy decides about `request`, whose raw request-target is `target`:
@@ -314,8 +208,8 @@ export function createProxy(options) {
     const allowed = isAuthorized(authorize, request);
     if (allowed !== true && !(await allowed)) return { answer: outcome(401, "login", "The proxy serves signed-in users of this app only.") };
 
-    const route = upstreamTarget(target, config);
-    if (route.status) return { answer: outcome(route.status, ...REFUSED[route.status]) };
+    const url = routes.route(target);
+    if (typeof url === "number") return { answer: outcome(url, ...REFUSED[url]) };
 
     const { method } = request;
     // No await at all for a request without a body (every GET): readBody would answer null.
@@ -325,7 +219,7 @@ export function createProxy(options) {
     try {
       // TokenClient.fetch adds the bearer token and, on a 401, gets a fresh one and replays once:
       // the body is bytes in memory, so it can be sent again. The token never passes through here.
-      const response = await client.fetch(route.url, {
+      const response = await client.fetch(url, {
         method,
         headers: requestHeaders(request.headers),
         body: body ?? undefined,

@@ -14,6 +14,8 @@ mod events;
 mod exchange;
 mod get_token;
 mod platform;
+#[cfg(feature = "server")]
+mod proxy_routes;
 mod refresh;
 #[cfg(not(feature = "std"))]
 mod runtime;

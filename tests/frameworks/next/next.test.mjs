@@ -1,10 +1,10 @@
 // The packed package in a Next.js 16 app, as a new user would write it, with no Next config at
-// all: a route handler (Node runtime, a TokenClient) and a client component (getToken in the
-// browser), built with Turbopack (`next build`, the default) and with webpack
-// (`next build --webpack`), served by `next start` and checked with an HTTP request to the
-// route and headless Chromium. The app (this folder's app/, package.json and lock) is copied
-// into a temporary project with this folder's node_modules, and the tarball installed there:
-// the build output stays in that project.
+// all: a route handler (Node runtime, a TokenClient), sehatmu-auth/proxy as another, and a
+// client component (getToken in the browser), built with Turbopack (`next build`, the default)
+// and with webpack (`next build --webpack`), served by `next start` and checked with HTTP
+// requests to the routes and headless Chromium. The app (this folder's app/, package.json and
+// lock) is copied into a temporary project with this folder's node_modules, and the tarball
+// installed there: the build output stays in that project.
 //
 // Needs SEHATMU_TARBALL (scripts/test.sh sets it) and this folder's own npm install.
 import assert from "node:assert/strict";
@@ -116,6 +116,18 @@ async function checkApp(url) {
   const second = await (await fetch(`${url}/api/token`)).json();
   assert.equal(second.accessToken, accessToken);
   assert.equal(mock.requests.length - before, 1, "one token request for two route calls");
+
+  // sehatmu-auth/proxy in a route handler: the path rule (from the .wasm), then the API.
+  const signedIn = { headers: { "x-signed-in": "yes" } };
+  const apiBefore = mock.apiRequests.length;
+  const proxied = await fetch(`${url}/sehatmu/fhir/Patient`, signedIn);
+  const proxiedBody = await proxied.text();
+  assert.equal(proxied.status, 200, proxiedBody);
+  assert.ok(!proxiedBody.includes(accessToken) && !proxiedBody.includes(demo.clientSecret));
+  assert.equal((await fetch(`${url}/sehatmu/fhir/Patient`)).status, 401);
+  assert.equal((await fetch(`${url}/sehatmu/oauth/token`, signedIn)).status, 404);
+  assert.equal((await fetch(`${url}/sehatmu/fhir/Patient%2Fx`, signedIn)).status, 400);
+  assert.equal(mock.apiRequests.length - apiBefore, 1, "only the allowed path reaches the API");
 
   // The client component, in headless Chromium.
   const page = await browser.newPage();

@@ -29,7 +29,7 @@ node --test tests/docs.test.js
 step "native core tests"
 cargo test --quiet --features serde_json
 
-step "fuzzing the response parser and the date parsers (60 s smoke run)"
+step "fuzzing the response parser, the date parsers and the proxy's path rule (60 s smoke run)"
 # cargo-fuzz passes -Z flags; this machine has only a stable toolchain, which accepts them
 # under RUSTC_BOOTSTRAP=1.
 # A crash fails the step and leaves its input in fuzz/artifacts/.
@@ -37,9 +37,10 @@ mkdir -p target
 if ! (
   cd fuzz
   export RUSTC_BOOTSTRAP=1
-  mkdir -p corpus/interpret corpus/dates # libFuzzer needs the folders it is given to exist
-  cargo fuzz run interpret corpus/interpret seeds/interpret -- -max_total_time=40
-  cargo fuzz run dates corpus/dates -- -max_total_time=20
+  mkdir -p corpus/interpret corpus/dates corpus/proxy_route # libFuzzer needs the folders it is given to exist
+  cargo fuzz run interpret corpus/interpret seeds/interpret -- -max_total_time=30
+  cargo fuzz run dates corpus/dates -- -max_total_time=15
+  cargo fuzz run proxy_route corpus/proxy_route seeds/proxy_route -- -max_total_time=15
 ) > target/fuzz.log 2>&1; then
   tail -n 60 target/fuzz.log
   exit 1

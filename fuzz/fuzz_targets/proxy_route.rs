@@ -1,7 +1,7 @@
 //! The proxy's path rule on arbitrary options and request-targets: it must never panic, and
 //! every URL it forwards to, once a WHATWG URL parser (the `url` crate, as `fetch` reads it)
 //! has normalised it, stays on the upstream's origin, under the upstream's path + one of
-//! `paths`, and never names the token endpoint.
+//! `paths`, and never names the token endpoint (not even percent-encoded).
 //!
 //! The input is UTF-8 text in parts separated by 0xff (a byte no UTF-8 text holds): the
 //! upstream (empty: `https://api.example`), the prefix, the request-target, then the paths
@@ -29,12 +29,36 @@ fn parsed(url: &Url) -> ParsedUrl {
     }
 }
 
-/// Whether a normalised path has the segments `oauth` then `token`, in any case.
+/// A path segment with its percent-escapes decoded, as a server may before it routes it.
+fn decoded(segment: &str) -> Vec<u8> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let escape = bytes
+            .get(at + 1..at + 3)
+            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
+        match (bytes[at], escape) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                at += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Whether a normalised path has the segments `oauth` then `token`, in any case, percent-encoded
+/// or not.
 fn names_token_endpoint(path: &str) -> bool {
-    let segments: Vec<&str> = path.split('/').collect();
-    segments
-        .windows(2)
-        .any(|pair| pair[0].eq_ignore_ascii_case("oauth") && pair[1].eq_ignore_ascii_case("token"))
+    let segments: Vec<Vec<u8>> = path.split('/').map(decoded).collect();
+    segments.windows(2).any(|pair| {
+        pair[0].eq_ignore_ascii_case(b"oauth") && pair[1].eq_ignore_ascii_case(b"token")
+    })
 }
 
 fuzz_target!(|data: &[u8]| {

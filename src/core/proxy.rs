@@ -247,17 +247,40 @@ fn malformed(raw: &str) -> bool {
     false
 }
 
-/// Whether `base` + `path` has the segments `oauth` then `token` (any case), the token
-/// endpoint's, anywhere: whatever the prefix or the paths allow, the proxy never reaches it.
+/// Whether `base` + `path` has the segments `oauth` then `token` (any case, any letter
+/// percent-encoded), the token endpoint's, anywhere: whatever the prefix or the paths allow,
+/// the proxy never reaches it.
 fn names_token_endpoint(base: &str, path: &str) -> bool {
     let mut previous_is_oauth = false;
     for segment in segments(base).chain(segments(path)) {
-        if previous_is_oauth && segment.eq_ignore_ascii_case(b"token") {
+        if previous_is_oauth && spells(segment, b"token") {
             return true;
         }
-        previous_is_oauth = segment.eq_ignore_ascii_case(b"oauth");
+        previous_is_oauth = spells(segment, b"oauth");
     }
     false
+}
+
+/// Whether `segment` is `word` (lower-case ASCII letters) in any case, each letter as it is or
+/// percent-encoded: `%6Fauth` is `oauth` to a server that decodes the path before it routes it
+/// (RFC 3986 makes them equivalent), though not to the URL parser.
+fn spells(segment: &[u8], word: &[u8]) -> bool {
+    let hex = |digit: Option<&u8>| char::from(*digit?).to_digit(16);
+    let mut bytes = segment.iter();
+    let mut letters = word.iter();
+    loop {
+        let byte = match bytes.next() {
+            Some(b'%') => match (hex(bytes.next()), hex(bytes.next())) {
+                (Some(high), Some(low)) => (high * 16 + low) as u8,
+                _ => return false,
+            },
+            Some(&byte) => byte,
+            None => return letters.next().is_none(),
+        };
+        if letters.next() != Some(&byte.to_ascii_lowercase()) {
+            return false;
+        }
+    }
 }
 
 // No `split`, `split_once` or slicing by index in this file: the bounds checks of their

@@ -177,6 +177,13 @@ fn the_token_endpoint_stays_out_of_reach() {
         (&["/token"], "https://api.example/oauth", "/token"),
         (&["/Token"], "https://api.example/x/OAuth/", "/Token/y"),
         (&["/"], "https://api.example/", "/a/b/oauth/token"),
+        (&["/"], "https://api.example", "/%6Fauth/token"),
+        (
+            &["/"],
+            "https://api.example",
+            "/%4f%41%55%54%48/%74%6f%6b%65%6e/",
+        ),
+        (&["/token"], "https://api.example/o%61uth", "/token"),
     ] {
         assert_eq!(
             routes_of("", paths, upstream).route(target),
@@ -185,7 +192,16 @@ fn the_token_endpoint_stays_out_of_reach() {
         );
     }
     let routes = routes_of("", &["/"], "https://api.example");
-    for target in ["/oauthtoken", "/oauth/tokenx", "/xoauth/token", "/oauth"] {
+    for target in [
+        "/oauthtoken",
+        "/oauth/tokenx",
+        "/xoauth/token",
+        "/oauth",
+        "/%6Fauth/%74oken%",
+        "/%6Fauth/%74oke",
+        "/%6Gauth/token",
+        "/oauth%/token",
+    ] {
         assert!(routes.route(target).is_ok(), "{target}");
     }
 }

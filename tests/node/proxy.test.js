@@ -163,6 +163,11 @@ describe("the path rule (raw request-targets, as a Node server receives them)", 
       "sehatmu/fhir/Patient",
       "http://evil.example/sehatmu/fhir/Patient",
       "*",
+      // What the URL parser would drop, strip or end the path at (no Node server delivers these).
+      "/sehatmu/fhir/x/.\t./oauth/token",
+      "/sehatmu/fhir/Pa\ntient",
+      "/sehatmu/fhir/Patient#x",
+      "/sehatmu/fhir/Pa tient",
     ],
     404: [
       "/sehatmu/oauth/token",
@@ -231,6 +236,7 @@ describe("the path rule (raw request-targets, as a Node server receives them)", 
       [{ paths: ["/"] }, "/oauth/token"],
       [{ paths: ["/oauth/"] }, "/oauth/token?grant_type=client_credentials"],
       [{ paths: ["/token"], upstream: "https://api.example/oauth" }, "/token"],
+      [{ paths: ["/"] }, "/%6Fauth/%74oken"],
     ]) {
       const answer = await callRaw(createProxy({ client, authorize: () => true, ...options }), target);
       assert.equal(answer.status, 404, target);

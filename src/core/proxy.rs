@@ -165,9 +165,10 @@ impl ProxyRoutes {
     }
 
     /// The upstream URL for a raw request-target (its path and query, as the client sent it),
-    /// or the status that refuses it: 400 for a path that [`path_rule`](Self) refuses as
-    /// malformed, 404 for one outside `prefix` + `paths` or one that names the token endpoint
-    /// once joined to the upstream's path. The query is passed on as it is.
+    /// or the status that refuses it: 400 for a malformed path (a dot or empty segment, a
+    /// backslash, `%2e`, `%2f`, `%5c` or `%25`, a byte that the URL parser would drop or end
+    /// the path at), 404 for one outside `prefix` + `paths` or one that names the token
+    /// endpoint once joined to the upstream's path. The query is passed on as it is.
     ///
     /// # Errors
     /// The status: 400 or 404.

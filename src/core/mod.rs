@@ -55,7 +55,10 @@ pub use proxy::{
     DEFAULT_PROXY_PATHS, DROPPED_RESPONSE_HEADERS, DROPPED_RESPONSE_PREFIX, NULL_BODY_STATUSES,
     PROXY_REQUEST_HEADERS,
 };
-pub use refresh::{outcome_error, Event, Need, Outcome, Refresh, RefreshSettings, Step, StoreKind};
+pub use refresh::{
+    outcome_error, Event, Need, Outcome, Refresh, RefreshSettings, Step, StoreKind,
+    SECRET_FUNCTION_MUST,
+};
 pub use request::{
     build_request, credential, is_loopback_host, timeout, token_url, FormBody, ParsedUrl,
     TokenRequest, BASE_URL_MUST, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS,

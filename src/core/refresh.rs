@@ -71,7 +71,8 @@ pub enum Step {
         /// The lock's lifetime.
         ttl_ms: u64,
     },
-    /// Send one token request; answer [`Event::Fetched`] or [`Event::FetchFailed`].
+    /// Send one token request; answer [`Event::Fetched`] or [`Event::FetchFailed`] (or, where
+    /// the secret comes from the caller's function and it gave none, [`Event::SecretRefused`]).
     Fetch,
     /// Wait `ms` before looking at the store again; answer [`Event::Done`].
     Sleep {
@@ -122,6 +123,10 @@ pub enum Outcome {
         /// How long this client waited.
         waited_ms: u64,
     },
+    /// With `invalid_argument` for `clientSecret`: its function gave no secret, so no request
+    /// was sent.
+    #[cfg(feature = "server")]
+    SecretRefused,
 }
 
 /// What came of a step.
@@ -165,6 +170,10 @@ pub enum Event {
         /// Its `retryAfterMs`.
         retry_after_ms: Option<u64>,
     },
+    /// The `clientSecret` function threw, or gave anything but a non-empty string: nothing was
+    /// sent, so nothing counts against the client (no retry, no wait, no `error` event).
+    #[cfg(feature = "server")]
+    SecretRefused,
     /// A pause, a store write or a release is over.
     Done,
 }
@@ -379,6 +388,8 @@ impl Refresh {
                 }
                 self.finish(Outcome::FetchFailed)
             }
+            #[cfg(feature = "server")]
+            (Phase::Fetching, Event::SecretRefused) => self.finish(Outcome::SecretRefused),
             (Phase::BackingOff, _) => self.fetch(),
             (Phase::Sharing(outcome), _) => self.finish(outcome),
             (Phase::Releasing(outcome), _) => Step::Finish(outcome),
@@ -418,14 +429,24 @@ impl Refresh {
     }
 }
 
+/// What a `clientSecret` function must give, for the error that says it did not.
+pub const SECRET_FUNCTION_MUST: &str =
+    "a function that returns (or resolves to) a non-empty string";
+
 /// The error of an outcome that is not a token and not a failed fetch (whose error the
-/// driver has): a local `rate_limited`, or the lock wait's `timeout`.
+/// driver has): a local `rate_limited`, the lock wait's `timeout`, or the `clientSecret`
+/// function's refusal.
 pub fn outcome_error(outcome: Outcome) -> Option<Error> {
     match outcome {
         Outcome::RateLimited { retry_after_ms } => {
             Some(Error::rate_limited_locally(retry_after_ms))
         }
         Outcome::LockTimeout { waited_ms } => Some(Error::lock_wait_timeout(waited_ms)),
+        #[cfg(feature = "server")]
+        Outcome::SecretRefused => Some(Error::invalid_argument(
+            "clientSecret",
+            SECRET_FUNCTION_MUST,
+        )),
         Outcome::Fetched | Outcome::Stored | Outcome::FetchFailed => None,
     }
 }
@@ -636,6 +657,44 @@ mod tests {
             })
             .map(|e| e.code),
             Some(ErrorCode::RateLimited)
+        );
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn a_secret_function_that_gives_none_ends_the_refresh_with_nothing_held_against_the_client() {
+        let mut cache = Cache::default();
+        let mut refresh = Refresh::new(settings(Some(StoreKind::Shared)), Need::Fresh, 0);
+        refresh.next(&mut cache, 0, Event::Begin, 0.0);
+        refresh.next(&mut cache, 0, Event::StoreFailed, 0.0);
+        refresh.next(&mut cache, 0, Event::Wait { retry_at_ms: None }, 0.0);
+        assert_eq!(
+            refresh.next(&mut cache, 0, Event::Locked(true), 0.0),
+            Step::ReadStore
+        );
+        assert_eq!(
+            refresh.next(&mut cache, 0, Event::StoreFailed, 0.0),
+            Step::Fetch
+        );
+        // The lock is released; no retry, no wait, no failure counted.
+        assert_eq!(
+            refresh.next(&mut cache, 0, Event::SecretRefused, 0.0),
+            Step::Release
+        );
+        assert_eq!(
+            refresh.next(&mut cache, 0, Event::Done, 0.0),
+            Step::Finish(Outcome::SecretRefused)
+        );
+        assert_eq!(refresh.failures(), 0);
+        assert_eq!(cache.plan(1, false, 60_000), crate::core::Plan::Fetch);
+        let error = outcome_error(Outcome::SecretRefused).unwrap();
+        assert_eq!(
+            (error.code, error.field),
+            (ErrorCode::InvalidArgument, Some("clientSecret"))
+        );
+        assert_eq!(
+            error.message,
+            "Invalid clientSecret: it must be a function that returns (or resolves to) a non-empty string."
         );
     }
 

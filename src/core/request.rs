@@ -193,22 +193,37 @@ pub fn build_request(
     base: Option<&ParsedUrl>,
 ) -> Result<TokenRequest, Error> {
     let url = token_url(base)?;
-    let body = join(&[
+    let base_len = url.len() - TOKEN_PATH.len() - GRANT_QUERY.len();
+    Ok(TokenRequest {
+        url,
+        base_len,
+        body: form_body(client_id, secret),
+    })
+}
+
+/// `client_id`, `client_secret` and `grant_type`, form-encoded.
+#[inline(always)]
+fn form_body(client_id: &str, secret: &ClientSecret) -> FormBody {
+    FormBody(join(&[
         "client_id=",
         &form_encode(client_id),
         "&client_secret=",
         &form_encode(secret.expose()),
         "&grant_type=client_credentials",
-    ]);
-    let base_len = url.len() - TOKEN_PATH.len() - GRANT_QUERY.len();
-    Ok(TokenRequest {
-        url,
-        base_len,
-        body: FormBody(body),
-    })
+    ]))
 }
 
 impl TokenRequest {
+    /// The same request with `secret` in its body: for a secret that comes from a function,
+    /// asked for each request.
+    pub fn with_secret(&self, client_id: &str, secret: &ClientSecret) -> Self {
+        Self {
+            url: self.url.clone(),
+            base_len: self.base_len,
+            body: form_body(client_id, secret),
+        }
+    }
+
     /// The base URL the request goes to, without a trailing slash: `https://host/path`.
     pub fn base_url(&self) -> String {
         self.url.get(..self.base_len).unwrap_or_default().into()
@@ -247,6 +262,19 @@ mod tests {
         let secret = ClientSecret::new("s".into());
         let request = build_request("id", &secret, Some(&base)).unwrap();
         assert_eq!(request.base_url(), "https://api.example.id/sehat");
+    }
+
+    #[test]
+    fn a_request_takes_another_secret_and_keeps_its_url() {
+        let base = url("http://127.0.0.1:8080", "http:", "127.0.0.1");
+        let first = build_request("id", &ClientSecret::new("old".into()), Some(&base)).unwrap();
+        let next = first.with_secret("id", &ClientSecret::new("n&w".into()));
+        assert_eq!(next.url, first.url);
+        assert_eq!(next.base_url(), "http://127.0.0.1:8080");
+        assert_eq!(
+            next.body.expose(),
+            "client_id=id&client_secret=n%26w&grant_type=client_credentials"
+        );
     }
 
     #[test]

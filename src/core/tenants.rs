@@ -159,7 +159,8 @@ impl<T> Tenants<T> {
 
     /// Lets go of every value unused since `now_ms - idleMs`, then of the least recently used
     /// while more than `maxClients` are held, passing over those that `busy` says are in the
-    /// middle of a request (they count toward the cap). It walks from the least recently used
+    /// middle of a request (they count toward the cap); the cap never lets go of the most
+    /// recently used, which its caller is about to use. It walks from the least recently used
     /// and stops at the first value that is neither idle nor past the cap: on most calls, the
     /// first.
     pub fn let_go(&mut self, now_ms: i64, busy: impl Fn(&T) -> bool) {
@@ -172,7 +173,10 @@ impl<T> Tenants<T> {
             let Some(held) = self.held.get(name) else {
                 continue; // never: every stamp names a held tenant
             };
-            if !over_cap && held.used_at_ms > idle_since {
+            // The most recently used is the one the caller is about to use: the cap never
+            // lets go of it.
+            let idle = held.used_at_ms <= idle_since;
+            if !idle && (!over_cap || stamp == self.next_stamp) {
                 return;
             }
             if !busy(&held.value) {
@@ -270,6 +274,10 @@ mod tests {
         assert_eq!(t.len(), 3);
         t.let_go(5_000, |_| false);
         assert_eq!(held(&t), ["d", "e"]);
+        // The one just used stays, even past the cap, while the others are busy.
+        t.hold("f".into(), 5, 5_000);
+        t.let_go(5_000, |&v| v != 5);
+        assert_eq!(held(&t), ["d", "e", "f"]);
     }
 
     #[test]

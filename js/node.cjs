@@ -18,7 +18,7 @@ if (Number.parseInt(process.versions.v8, 10) < 12) {
   (process.getBuiltinModule?.("node:v8") ?? require("node:v8")).setFlagsFromString("--no-turbo-inline-js-wasm-calls");
 }
 
-const { getToken, TokenClient } = require("../pkg/server/sehatmu_auth.cjs");
+const { getToken, TokenClient, TokenClients } = require("../pkg/server/sehatmu_auth.cjs");
 const { isSehatmuError } = require("../pkg/errors.cjs");
 
 /** @type {import("../pkg/index.d.ts").init} */
@@ -26,4 +26,4 @@ function init() {
   return Promise.resolve();
 }
 
-module.exports = { getToken, TokenClient, init, isSehatmuError };
+module.exports = { getToken, TokenClient, TokenClients, init, isSehatmuError };

@@ -2,4 +2,4 @@
 // process share one module instance.
 import cjs from "./node.cjs";
 
-export const { getToken, TokenClient, init, isSehatmuError } = cjs;
+export const { getToken, TokenClient, TokenClients, init, isSehatmuError } = cjs;

@@ -6,7 +6,7 @@ import { initSync } from "../pkg/server/sehatmu_auth.js";
 
 initSync({ module: wasmModule });
 
-export { getToken, TokenClient } from "../pkg/server/sehatmu_auth.js";
+export { getToken, TokenClient, TokenClients } from "../pkg/server/sehatmu_auth.js";
 export { isSehatmuError } from "./errors.js";
 
 /** @type {import("../pkg/index.d.ts").init} */

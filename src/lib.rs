@@ -21,5 +21,7 @@ pub mod core;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+#[cfg(all(target_arch = "wasm32", feature = "server"))]
+pub use wasm::TokenClients;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::{get_token, TokenClient};

@@ -1,11 +1,15 @@
 //! Reading the JS arguments of `getToken` and `TokenClient` into checked core values, before
 //! any I/O. One reader per option, shared by every export that takes it.
 
+#[cfg(feature = "server")]
+use alloc::borrow::Cow;
 use alloc::string::String;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortSignal, Url};
 
+#[cfg(feature = "server")]
+use super::platform::wait;
 use super::platform::{get, runtime};
 use crate::core::{
     browser_refusal, build_request, credential, is_loopback_host, timeout, ClientSecret, Error,
@@ -56,10 +60,17 @@ export interface TokenCallOptions {
 /// Checked arguments of one token request.
 #[derive(Clone)]
 pub struct Args {
-    /// The secret, for redacting server echoes.
+    /// The secret, for redacting server echoes (empty where a function gives it).
     pub secret: ClientSecret,
-    /// The request to send.
+    /// The request to send (where a function gives the secret: without it).
     pub request: TokenRequest,
+    /// The `clientSecret` function of a `TokenClient` on a server: asked for the secret before
+    /// each token request, its answer never kept.
+    #[cfg(feature = "server")]
+    pub secret_function: Option<Function>,
+    /// The client id, for the body of each request whose secret a function gives.
+    #[cfg(feature = "server")]
+    client_id: String,
     /// The timer to set, if any.
     pub timeout_ms: Option<f64>,
     /// The caller's `fetch`, where one was given.
@@ -75,6 +86,31 @@ impl Args {
     pub fn browser_refusal(&self) -> Option<Error> {
         browser_refusal(runtime(), self.loopback, self.allow_browser)
     }
+
+    /// The arguments of the next token request: these, or, where a function gives the secret,
+    /// these with the secret it gives now. `Err` where it gives none (the core's refusal),
+    /// with what it threw or rejected with, if anything.
+    #[cfg(feature = "server")]
+    pub async fn with_current_secret(&self) -> Result<Cow<'_, Self>, Option<JsValue>> {
+        let Some(function) = &self.secret_function else {
+            return Ok(Cow::Borrowed(self));
+        };
+        let answer = function.call0(&JsValue::UNDEFINED).map_err(Some)?;
+        // A plain string or a promise of one: a sync function's answer waits one microtask.
+        let answer = wait(js_sys::Promise::resolve(&answer))
+            .await
+            .map_err(Some)?;
+        let secret = string("clientSecret", &answer)
+            .ok()
+            .and_then(|text| credential("clientSecret", text).ok())
+            .ok_or(None)?;
+        let secret = ClientSecret::new(secret);
+        Ok(Cow::Owned(Self {
+            request: self.request.with_secret(&self.client_id, &secret),
+            secret,
+            ..self.clone()
+        }))
+    }
 }
 
 /// A string argument: `None` if it is not a string.
@@ -82,7 +118,7 @@ impl Args {
 /// # Errors
 /// `invalid_argument` for a string with an unpaired surrogate: it has no UTF-8 form, and
 /// replacing the surrogate would silently send another credential.
-fn string(field: &'static str, value: &JsValue) -> Result<Option<String>, Error> {
+pub fn string(field: &'static str, value: &JsValue) -> Result<Option<String>, Error> {
     let Some(text) = value.as_string() else {
         return Ok(None);
     };
@@ -174,7 +210,8 @@ fn fetch(options: &JsValue) -> Result<Option<Function>, Error> {
 
 /// Reads and checks a token request: the credentials and the `RequestOptions` of `options`
 /// (`baseUrl`, `timeoutMs`, `fetch`, `dangerouslyAllowBrowser`), never its `signal`, which is
-/// each call's own.
+/// each call's own. With `secret_function` (a `TokenClient` on a server), `client_secret` may
+/// also be a function that gives the secret for each request.
 ///
 /// # Errors
 /// `invalid_argument`, naming the first argument or option at fault.
@@ -182,8 +219,25 @@ pub fn read(
     client_id: &JsValue,
     client_secret: &JsValue,
     options: &JsValue,
+    secret_function: bool,
 ) -> Result<Args, Error> {
     let client_id = credential("clientId", string("clientId", client_id)?)?;
+    #[cfg(feature = "server")]
+    let secret_function = client_secret
+        .dyn_ref::<Function>()
+        .filter(|_| secret_function)
+        .cloned();
+    #[cfg(not(feature = "server"))]
+    let _ = secret_function;
+    #[cfg(feature = "server")]
+    let secret = match secret_function {
+        Some(_) => ClientSecret::new(String::new()),
+        None => ClientSecret::new(credential(
+            "clientSecret",
+            string("clientSecret", client_secret)?,
+        )?),
+    };
+    #[cfg(not(feature = "server"))]
     let secret = ClientSecret::new(credential(
         "clientSecret",
         string("clientSecret", client_secret)?,
@@ -198,6 +252,10 @@ pub fn read(
     Ok(Args {
         secret,
         request,
+        #[cfg(feature = "server")]
+        secret_function,
+        #[cfg(feature = "server")]
+        client_id,
         timeout_ms,
         fetch,
         loopback: base.is_some_and(|base| is_loopback_host(&base.hostname)),

@@ -13,7 +13,7 @@ async fn run(
     client_secret: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, Failure> {
-    let args = args::read(client_id, client_secret, options)?;
+    let args = args::read(client_id, client_secret, options, false)?;
     let signal = args::signal(options)?;
     if let Some(refusal) = args.browser_refusal() {
         return Err(refusal.into());

@@ -1,5 +1,5 @@
 //! The JavaScript API: the only place with `#[wasm_bindgen]`. Its exports are the package's:
-//! [`get_token`] (`getToken`) and [`TokenClient`], whose promises are Rust futures over the
+//! [`get_token`] (`getToken`), [`TokenClient`] and, on servers, `TokenClients`, whose promises are Rust futures over the
 //! platform's `fetch`. Each function converts the JS values in, awaits the I/O, asks the core,
 //! and converts the result (or the error) out; the TypeScript declarations stand beside what
 //! they describe.
@@ -23,6 +23,10 @@ mod runtime;
 #[cfg_attr(not(feature = "server"), path = "no_store.rs")]
 mod store;
 mod token_client;
+#[cfg(feature = "server")]
+mod token_clients;
 
 pub use get_token::get_token;
 pub use token_client::TokenClient;
+#[cfg(feature = "server")]
+pub use token_clients::TokenClients;

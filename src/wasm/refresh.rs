@@ -40,6 +40,11 @@ impl Client {
         let mut failure = None;
         let mut release = None;
         let mut event = Event::Begin;
+        // What the `clientSecret` function threw, where it gave no secret.
+        #[cfg(feature = "server")]
+        let mut refusal_cause = None;
+        #[cfg(not(feature = "server"))]
+        let refusal_cause = None;
         loop {
             let now = self.now();
             let step = refresh.next(&mut self.cache(), now, event, Math::random());
@@ -51,7 +56,20 @@ impl Client {
             let store = self.store.as_ref();
             event = match (step, store) {
                 (Step::Fetch, _) => {
-                    match fetch_token(&self.args, None, &|| self.now(), keep_alive).await {
+                    #[cfg(feature = "server")]
+                    let current = match self.args.with_current_secret().await {
+                        Ok(args) => args,
+                        Err(thrown) => {
+                            refusal_cause = thrown;
+                            event = Event::SecretRefused;
+                            continue;
+                        }
+                    };
+                    #[cfg(feature = "server")]
+                    let args = &*current;
+                    #[cfg(not(feature = "server"))]
+                    let args = &self.args;
+                    match fetch_token(args, None, &|| self.now(), keep_alive).await {
                         Ok(fetched) => {
                             token = convert::token(&fetched.token, &fetched.raw);
                             Event::Fetched {
@@ -80,7 +98,7 @@ impl Client {
                         let delay = JsValue::from(ms as f64);
                         let code = JsValue::from(failed.error.code.as_str());
                         let detail = [("attempt", &attempt), ("delayMs", &delay), ("code", &code)];
-                        self.listeners.fire("retry", &detail);
+                        self.fire("retry", &detail);
                     }
                     sleep(ms, keep_alive).await;
                     Event::Done
@@ -124,18 +142,18 @@ impl Client {
                     let source = JsValue::from(source);
                     let expires_at = get(&token, "expiresAt").unwrap_or_default();
                     let detail = [("source", &source), ("expiresAt", &expires_at)];
-                    self.listeners.fire("token", &detail);
+                    self.fire("token", &detail);
                     return Ok(token);
                 }
                 (Step::Finish(outcome), _) => {
                     if let Some(error) = outcome_error(outcome) {
-                        return Err(convert::error(&error, None));
+                        return Err(convert::error(&error, refusal_cause.as_ref()));
                     }
                     // A failed fetch always left its failure.
                     let error = failure.map_or(JsValue::UNDEFINED, |Failure { error, cause }| {
                         convert::error(&error, cause.as_ref())
                     });
-                    self.listeners.fire("error", &[("error", &error)]);
+                    self.fire("error", &[("error", &error)]);
                     return Err(error);
                 }
                 // A store step with no store: the core asks none.

@@ -27,7 +27,13 @@ const TOKEN_CLIENT_OPTIONS: &str = r#"
 /** Options of a {@link TokenClient}: a signal is each call's own, never the client's. */
 export interface TokenClientOptions extends RequestOptions {
   clientId: string;
-  clientSecret: string;
+  /**
+   * The secret, or (on servers: Node, Deno, Bun, Workers) a function that gives it, called for
+   * each token request and never cached: a secret rotated in a vault is sent from the next
+   * token request on. A throw, or anything but a non-empty string, is `invalid_argument` for
+   * `clientSecret`, and nothing is sent.
+   */
+  clientSecret: string | (() => string | Promise<string>);
   /** A token with less than this left is refreshed (or with less than half its lifetime, where that is shorter). Default 60000. */
   refreshSkewMs?: number;
   /** Extra tries after `network_error`, `timeout` or `server_error` (never after a 4xx), 0 to 10. Default 2. */
@@ -68,6 +74,10 @@ pub(super) struct Client {
     /// (the constructor does not throw for it).
     browser_refusal: Option<Error>,
     pub(super) listeners: Listeners,
+    /// The listeners of the `TokenClients` this client is a tenant of, and its client id,
+    /// which they get in each event's `detail`.
+    #[cfg(feature = "server")]
+    tenancy: Option<(Rc<Listeners>, JsValue)>,
     state: RefCell<State>,
     /// What `fetch` does with an answer that turns down the warm token a request was sent with.
     #[cfg(feature = "server")]
@@ -75,6 +85,75 @@ pub(super) struct Client {
 }
 
 impl Client {
+    /// A client with `options` for these credentials (a `TokenClient`'s own, or a tenant's of
+    /// `TokenClients`).
+    ///
+    /// # Errors
+    /// `invalid_argument`, naming the first option at fault.
+    pub(super) fn new(
+        options: &JsValue,
+        client_id: &JsValue,
+        client_secret: &JsValue,
+        #[cfg(feature = "server")] tenancy: Option<(Rc<Listeners>, JsValue)>,
+    ) -> Result<Rc<Client>, Error> {
+        let read = |name| args::option(options, name);
+        let args = args::read(client_id, client_secret, options, true)?;
+        if !read("signal")?.is_undefined() {
+            return Err(Error::invalid_argument(
+                "signal",
+                "given to each call (getToken({ signal })), not to the TokenClient",
+            ));
+        }
+        let number = |value: JsValue| (!value.is_undefined()).then(|| value.as_f64());
+        let settings = client_settings(number(read("refreshSkewMs")?), number(read("retries")?))?;
+        let store = Store::read(
+            read("store")?,
+            &args,
+            &client_id.as_string().unwrap_or_default(),
+            settings.retries,
+        )?;
+        let clock = match read("now")? {
+            now if now.is_undefined() => None,
+            now => Some(now.dyn_into::<Function>().map_err(|_| {
+                Error::invalid_argument("now", "a function returning ms since the epoch")
+            })?),
+        };
+        Ok(Rc::new(Client {
+            browser_refusal: args.browser_refusal(),
+            listeners: Listeners::default(),
+            #[cfg(feature = "server")]
+            tenancy,
+            args,
+            settings,
+            store,
+            clock,
+            state: RefCell::default(),
+            #[cfg(feature = "server")]
+            on_rejected: core::cell::OnceCell::new(),
+        }))
+    }
+
+    /// Fires an event to this client's listeners and, with `clientId` added to its `detail`,
+    /// to those of the `TokenClients` it is a tenant of.
+    #[inline(always)]
+    pub(super) fn fire(&self, kind: &str, members: &[(&str, &JsValue)]) {
+        self.listeners.fire(kind, members);
+        #[cfg(feature = "server")]
+        if let Some((listeners, client_id)) = &self.tenancy {
+            let mut with_id = alloc::vec::Vec::with_capacity(members.len() + 1);
+            with_id.extend_from_slice(members);
+            with_id.push(("clientId", client_id));
+            listeners.fire(kind, &with_id);
+        }
+    }
+
+    /// Whether a token request of this client is under way (a client of `TokenClients` is not
+    /// let go then).
+    #[cfg(feature = "server")]
+    pub(super) fn is_refreshing(&self) -> bool {
+        self.state.borrow().flight.is_some()
+    }
+
     /// The caller's clock (`now`), or `Date.now` where it has none or it fails.
     pub(super) fn now(&self) -> i64 {
         let Some(clock) = &self.clock else {
@@ -173,8 +252,7 @@ impl Client {
         let (_, handler) = settler(&JsValue::UNDEFINED, false);
         let _ = call_method(&flight, "catch", &[&handler]);
         let expires_at = get(&token, "expiresAt").unwrap_or_default();
-        self.listeners
-            .fire("refresh", &[("expiresAt", &expires_at)]);
+        self.fire("refresh", &[("expiresAt", &expires_at)]);
         Ok((resolved, false))
     }
 
@@ -199,6 +277,63 @@ impl Client {
             }
             _ => shared,
         }
+    }
+
+    /// `getToken(options)`, its options read here.
+    pub(super) fn get_token_call(self: &Rc<Self>, options: &JsValue) -> Promise {
+        // No options, the common call, costs one crossing to tell; the cached token's is a
+        // call into the module, the clock's read and nothing else.
+        let parsed = match options.is_undefined() {
+            true => Ok((false, None)),
+            false => args::option(options, "forceRefresh")
+                .map(|force| force.is_truthy())
+                .and_then(|force| Ok((force, args::signal(options)?))),
+        };
+        match parsed {
+            Ok((force, signal)) => {
+                let need = if force { Need::New } else { Need::Fresh };
+                self.get_token(need, signal, aborted_error)
+            }
+            Err(error) => Promise::reject(&convert::error(&error, None)),
+        }
+    }
+
+    /// `fetch(input, init)`: see [`TokenClient::fetch`].
+    pub(super) fn fetch(self: &Rc<Self>, input: JsValue, init: JsValue) -> Promise {
+        let client = Rc::clone(self);
+        let custom = client.args.fetch.as_ref();
+        let warm = client.warm();
+        // On servers, where API calls are many, a request with a warm token is sent now and its
+        // answer handed on without a future.
+        #[cfg(feature = "server")]
+        if let Some((token, header)) = &warm {
+            let on_rejected = client.on_rejected();
+            let sent = authorised_request_then(custom, &input, &init, header, token, on_rejected);
+            return sent.unwrap_or_else(|error| Promise::reject(&error));
+        }
+        // With a warm token the request is sent now, before the future's first turn.
+        let warm = warm.map(|(token, header)| {
+            let sent = authorised_request(custom, &input, &init, &header);
+            (token, sent)
+        });
+        promise(async move {
+            let (token, sent) = match warm {
+                Some(warm) => warm,
+                None => {
+                    let signal = request_signal(&input, &init);
+                    let token = client.current(Need::Fresh, signal).await?;
+                    let header = bearer(&token).into();
+                    let custom = client.args.fetch.as_ref();
+                    let sent = authorised_request(custom, &input, &init, &header);
+                    (token, sent)
+                }
+            };
+            let answer = wait(sent?).await?;
+            if !needs_replay(&answer, &input, &init)? {
+                return Ok(answer);
+            }
+            client.replay(input, init, &token).await
+        })
     }
 
     /// The token, for `authorizationHeader()` and for `fetch()` with its request's signal,
@@ -318,21 +453,7 @@ impl TokenClient {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "TokenCallOptions | null")] options: JsValue,
     ) -> Promise {
-        // No options, the common call, costs one crossing to tell; the cached token's is a
-        // call into the module, the clock's read and nothing else.
-        let parsed = match options.is_undefined() {
-            true => Ok((false, None)),
-            false => args::option(&options, "forceRefresh")
-                .map(|force| force.is_truthy())
-                .and_then(|force| Ok((force, args::signal(&options)?))),
-        };
-        match parsed {
-            Ok((force, signal)) => {
-                let need = if force { Need::New } else { Need::Fresh };
-                self.client.get_token(need, signal, aborted_error)
-            }
-            Err(error) => Promise::reject(&convert::error(&error, None)),
-        }
+        self.client.get_token_call(&options)
     }
 
     /// `"Bearer <accessToken>"`, for an `Authorization` header.
@@ -356,40 +477,7 @@ impl TokenClient {
         #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RequestInit")] init: JsValue,
     ) -> Promise {
-        let client = Rc::clone(&self.client);
-        let custom = client.args.fetch.as_ref();
-        let warm = client.warm();
-        // On servers, where API calls are many, a request with a warm token is sent now and its
-        // answer handed on without a future.
-        #[cfg(feature = "server")]
-        if let Some((token, header)) = &warm {
-            let on_rejected = client.on_rejected();
-            let sent = authorised_request_then(custom, &input, &init, header, token, on_rejected);
-            return sent.unwrap_or_else(|error| Promise::reject(&error));
-        }
-        // With a warm token the request is sent now, before the future's first turn.
-        let warm = warm.map(|(token, header)| {
-            let sent = authorised_request(custom, &input, &init, &header);
-            (token, sent)
-        });
-        promise(async move {
-            let (token, sent) = match warm {
-                Some(warm) => warm,
-                None => {
-                    let signal = request_signal(&input, &init);
-                    let token = client.current(Need::Fresh, signal).await?;
-                    let header = bearer(&token).into();
-                    let custom = client.args.fetch.as_ref();
-                    let sent = authorised_request(custom, &input, &init, &header);
-                    (token, sent)
-                }
-            };
-            let answer = wait(sent?).await?;
-            if !needs_replay(&answer, &input, &init)? {
-                return Ok(answer);
-            }
-            client.replay(input, init, &token).await
-        })
+        self.client.fetch(input, init)
     }
 
     /// Forgets the cached token, in the store too.
@@ -438,40 +526,19 @@ impl TokenClient {
             return Err(Error::invalid_argument("options", "an object"));
         }
         let read = |name| args::option(options, name);
-        let client_id = read("clientId")?;
-        let args = args::read(&client_id, &read("clientSecret")?, options)?;
-        if !read("signal")?.is_undefined() {
-            return Err(Error::invalid_argument(
-                "signal",
-                "given to each call (getToken({ signal })), not to the TokenClient",
-            ));
-        }
-        let number = |value: JsValue| (!value.is_undefined()).then(|| value.as_f64());
-        let settings = client_settings(number(read("refreshSkewMs")?), number(read("retries")?))?;
-        let store = Store::read(
-            read("store")?,
-            &args,
-            &client_id.as_string().unwrap_or_default(),
-            settings.retries,
+        let client = Client::new(
+            options,
+            &read("clientId")?,
+            &read("clientSecret")?,
+            #[cfg(feature = "server")]
+            None,
         )?;
-        let clock = match read("now")? {
-            now if now.is_undefined() => None,
-            now => Some(now.dyn_into::<Function>().map_err(|_| {
-                Error::invalid_argument("now", "a function returning ms since the epoch")
-            })?),
-        };
-        Ok(TokenClient {
-            client: Rc::new(Client {
-                browser_refusal: args.browser_refusal(),
-                listeners: Listeners::default(),
-                args,
-                settings,
-                store,
-                clock,
-                state: RefCell::default(),
-                #[cfg(feature = "server")]
-                on_rejected: core::cell::OnceCell::new(),
-            }),
-        })
+        Ok(TokenClient::from(client))
+    }
+}
+
+impl From<Rc<Client>> for TokenClient {
+    fn from(client: Rc<Client>) -> Self {
+        Self { client }
     }
 }

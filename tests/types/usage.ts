@@ -2,6 +2,7 @@
 // every export, with no `any`, and reject wrong calls.
 import {
   TokenClient,
+  TokenClients,
   getToken,
   init,
   isSehatmuError,
@@ -11,6 +12,7 @@ import {
   type SehatmuError,
   type SehatmuErrorCode,
   type TokenClientOptions,
+  type TokenClientsOptions,
   type TokenStore,
 } from "sehatmu-auth";
 import { getToken as getTokenOnTheWeb } from "sehatmu-auth/web";
@@ -167,3 +169,22 @@ client.addEventListener("expired", () => {});
 // @ts-expect-error a token event's detail has no code
 client.addEventListener("token", (event) => void event.detail.code);
 export const base: string = client.baseUrl;
+
+// A secret from a vault, and one client per client id.
+export const fromVault = new TokenClient({ clientId: "id", clientSecret: async () => "secret" });
+const tenantOptions: TokenClientsOptions = { clientSecret: (clientId: string) => `secret of ${clientId}`, maxClients: 100, idleMs: 60_000, store };
+const tenants = new TokenClients(tenantOptions);
+export const tenant: TokenClient = tenants.get("clinic-1");
+export const tenantToken: Promise<AccessToken> = tenants.getToken("clinic-1", { forceRefresh: true });
+export const tenantAnswer: Promise<Response> = tenants.fetch("clinic-1", "https://example.com/fhir/Patient", { method: "GET" });
+export const held: number = tenants.size;
+export const deleted: boolean = tenants.delete("clinic-1");
+tenants.addEventListener("token", (event) => {
+  const clientId: string = event.detail.clientId;
+  const source: "network" | "store" = event.detail.source;
+  void [clientId, source];
+});
+// @ts-expect-error TokenClients takes a function of the client id, not one secret
+void new TokenClients({ clientSecret: "secret" });
+// @ts-expect-error a tenant's client id is a string
+void tenants.getToken(42);

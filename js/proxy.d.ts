@@ -2,8 +2,13 @@ import type { TokenClient } from "../pkg/index.js";
 
 /** Options of {@link createProxy}. */
 export interface ProxyOptions {
-  /** Gets the token (and a fresh one after a 401 from the API); its `baseUrl` is the default upstream. */
-  client: TokenClient;
+  /**
+   * Gets the token (and a fresh one after a 401 from the API); its `baseUrl` is the default
+   * upstream. Or a function that picks the client for each request (a clinic's, of
+   * `TokenClients`: `(request) => clients.get(clinicOf(request))`); then `upstream` is required,
+   * and a throw or a value that is not a `TokenClient` answers 401 as `authorize` does.
+   */
+  client: TokenClient | ((request: Request) => TokenClient | Promise<TokenClient>);
   /**
    * Whether to serve this request (a session cookie, the app's own sign-in): anything but
    * `true`, or a throw, answers 401 before any I/O. Required: there is no open proxy.
@@ -14,7 +19,7 @@ export interface ProxyOptions {
   /**
    * The API's base URL; its own path is kept (`https://host/api` + `/fhir/Patient`). An absolute
    * `https:` URL (plain `http:` only for `localhost`, `127.0.0.0/8` and `[::1]`). Default: the
-   * client's `baseUrl`.
+   * client's `baseUrl`; required where `client` is a function.
    */
   upstream?: string;
   /** The upstream path prefixes the proxy may reach. Default `["/fhir/"]`. The token endpoint never is. */

@@ -59,12 +59,35 @@ const WHOLE_ANSWER_BYTES = 64 * 1024;
 function settings(options) {
   if (typeof options !== "object" || options === null) throw invalidArgument("options", "an object");
   const { client, authorize, prefix, upstream, paths, maxBodyBytes } = options;
-  if (typeof client !== "object" || client === null || typeof client.fetch !== "function" || typeof client.getToken !== "function") {
-    throw invalidArgument("client", "a TokenClient");
-  }
+  const picksClient = typeof client === "function";
+  if (!picksClient && !isTokenClient(client)) throw invalidArgument("client", "a TokenClient, or a function of the request that gives one");
   if (typeof authorize !== "function") throw invalidArgument("authorize", "a function that says whether to serve a request");
-  const routes = new InternalProxyRoutes(prefix, paths, upstream, client.baseUrl, maxBodyBytes);
-  return { client, authorize, routes, maxBodyBytes: routes.maxBodyBytes };
+  // A client picked per request has no baseUrl to default the upstream to.
+  const routes = new InternalProxyRoutes(prefix, paths, upstream, picksClient ? undefined : client.baseUrl, maxBodyBytes);
+  return { client, picksClient, authorize, routes, maxBodyBytes: routes.maxBodyBytes };
+}
+
+/** Whether `value` can serve as the proxy's client: a `TokenClient` (or a look-alike with its `fetch` and `getToken`). */
+function isTokenClient(value) {
+  return typeof value === "object" && value !== null && typeof value.fetch === "function" && typeof value.getToken === "function";
+}
+
+/**
+ * The client that `pick` (the `client` option as a function) gives for `request`: the client as
+ * it is where `pick` answers with one synchronously, so that the usual pick costs no turn of the
+ * microtask queue; else a promise of it. `null` (or a promise of `null`) for a throw, a
+ * rejection or anything that is not a client.
+ */
+function pickedClient(pick, request) {
+  let answer;
+  try {
+    answer = pick(request);
+  } catch {
+    return null;
+  }
+  if (isTokenClient(answer)) return answer;
+  if (typeof answer?.then !== "function") return null;
+  return Promise.resolve(answer).then((value) => (isTokenClient(value) ? value : null), () => null);
 }
 
 /** A JSON `OperationOutcome` answer from the proxy itself. */
@@ -197,7 +220,8 @@ function bodiless(status, method) {
 /** @type {import("./proxy.d.ts").createProxy} */
 export function createProxy(options) {
   const config = settings(options);
-  const { client, authorize, routes, maxBodyBytes } = config;
+  const { picksClient, authorize, routes, maxBodyBytes } = config;
+  const refused = () => ({ answer: outcome(401, "login", "The proxy serves signed-in users of this app only.") });
 
   /**
    * Everything the proxy decides about `request`, whose raw request-target is `target`:
@@ -206,7 +230,13 @@ export function createProxy(options) {
    */
   async function forward(request, target) {
     const allowed = isAuthorized(authorize, request);
-    if (allowed !== true && !(await allowed)) return { answer: outcome(401, "login", "The proxy serves signed-in users of this app only.") };
+    if (allowed !== true && !(await allowed)) return refused();
+    let { client } = config;
+    if (picksClient) {
+      const picked = pickedClient(client, request);
+      client = isTokenClient(picked) ? picked : await picked;
+      if (client === null) return refused();
+    }
 
     const url = routes.route(target);
     if (typeof url === "number") return { answer: outcome(url, ...REFUSED[url]) };

@@ -334,12 +334,10 @@ fn path_option<'v>(
 /// The upstream's origin, and its path without trailing slashes.
 fn upstream_base(upstream: Upstream<'_>) -> Result<(String, String), Error> {
     let (raw, url) = match upstream {
-        Upstream::Unknown => {
-            return Err(Error::invalid_argument(
-                "upstream",
-                "given: this client does not tell its baseUrl yet",
-            ))
-        }
+        Upstream::Unknown => return Err(Error::invalid_argument(
+            "upstream",
+            "given where the client is picked for each request, or does not tell its baseUrl yet",
+        )),
         Upstream::Given { raw, url } => (raw, url),
     };
     let refused = || Error::invalid_argument("upstream", UPSTREAM_MUST);

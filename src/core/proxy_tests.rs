@@ -328,7 +328,7 @@ fn checks_the_upstream() {
     let error = ProxyRoutes::new(None, None, Upstream::Unknown).unwrap_err();
     assert_eq!(
         error.message,
-        "Invalid upstream: it must be given: this client does not tell its baseUrl yet."
+        "Invalid upstream: it must be given where the client is picked for each request, or does not tell its baseUrl yet."
     );
 }
 

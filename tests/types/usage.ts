@@ -188,3 +188,9 @@ tenants.addEventListener("token", (event) => {
 void new TokenClients({ clientSecret: "secret" });
 // @ts-expect-error a tenant's client id is a string
 void tenants.getToken(42);
+// A proxy for many clinics: the client picked per request.
+export const perClinic = createProxy({
+  client: (request: Request) => tenants.get(request.headers.get("x-clinic") ?? ""),
+  authorize: () => true,
+  upstream: "https://istanbul.muhammadiyah.or.id",
+});

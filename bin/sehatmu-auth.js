@@ -94,45 +94,51 @@ function defaultCacheDir() {
 }
 
 /**
- * The file store in `dir`. A run stopped by a signal frees the lock it holds, so that the next
- * run needn't wait for it to expire (its lifetime covers every try at --timeout-ms).
+ * `store` with the locks it hands out tracked: `releaseLocks()` frees those still held, so that
+ * a run stopped by a signal needn't leave the next run waiting for them to expire (a lock's
+ * lifetime covers every try at the token request).
  */
-async function cache(dir) {
-  const { createFileStore } = await import("../js/file-store.js");
-  const store = createFileStore({ dir });
+function releasable(store) {
   const held = new Set();
-  for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]]) {
-    process.once(signal, () => {
-      for (const release of held) {
-        try {
-          release();
-        } catch {
-          // It expires by itself.
-        }
-      }
-      process.exit(128 + number);
-    });
-  }
   return {
-    get: (key) => store.get(key),
-    set: (key, value, ttlMs) => store.set(key, value, ttlMs),
-    delete: (key) => store.delete(key),
-    async lock(key, ttlMs) {
-      const release = await store.lock(key, ttlMs);
-      if (!release) return null;
-      held.add(release);
-      return () => {
-        held.delete(release);
-        release();
-      };
+    store: {
+      get: (key) => store.get(key),
+      set: (key, value, ttlMs) => store.set(key, value, ttlMs),
+      delete: (key) => store.delete(key),
+      async lock(key, ttlMs) {
+        const release = await store.lock(key, ttlMs);
+        if (!release) return null;
+        held.add(release);
+        return () => {
+          held.delete(release);
+          return release();
+        };
+      },
+    },
+    async releaseLocks() {
+      const releases = [...held];
+      held.clear();
+      // One that can't be freed now expires by itself.
+      await Promise.allSettled(releases.map(async (release) => release()));
     },
   };
 }
 
-async function token(args) {
+/** The file store in `dir` (the one cache of `token` and `proxy`), with `releaseLocks`. */
+async function cache(dir) {
+  const { createFileStore } = await import("../js/file-store.js");
+  return releasable(createFileStore({ dir }));
+}
+
+/** The secret on the command line is refused before anything else: other users can read it there. */
+function refuseSecretArgument(args) {
   if (args.some((a) => /^--(client-)?secret(=|$)/.test(a))) {
     fail("the secret is not taken from the command line (other users can read it): use $SEHATMU_CLIENT_SECRET or --secret-stdin");
   }
+}
+
+async function token(args) {
+  refuseSecretArgument(args);
   const values = parse(args, {
     "client-id": { type: "string" },
     "base-url": { type: "string" },
@@ -153,7 +159,14 @@ async function token(args) {
   const baseUrl = values["base-url"] ?? process.env.SEHATMU_BASE_URL;
   if (baseUrl) options.baseUrl = baseUrl;
   if (values["timeout-ms"] !== undefined) options.timeoutMs = Number(values["timeout-ms"]);
-  if (!values["no-cache"]) options.store = await cache(values["cache-dir"] ?? defaultCacheDir());
+  if (!values["no-cache"]) {
+    const { store, releaseLocks } = await cache(values["cache-dir"] ?? defaultCacheDir());
+    options.store = store;
+    // A run stopped by a signal frees the lock it holds, then exits as the signal would have.
+    for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]]) {
+      process.once(signal, () => releaseLocks().then(() => process.exit(128 + number)));
+    }
+  }
   try {
     const result = await new TokenClient(options).getToken();
     process.stdout.write(values.header ? `Authorization: Bearer ${result.accessToken}\n` : `${JSON.stringify(result, null, 2)}\n`);

@@ -74,7 +74,8 @@ Options:
 On 127.0.0.1, ::1 or localhost it serves every caller. On any other address it starts only
 if $SEHATMU_PROXY_KEY is set, and then serves only requests whose X-Proxy-Key header equals it
 (when set, the key is required on loopback too); the others get 401. The key never goes
-to the API. One token request serves every caller at a time; after invalid_credentials or
+to the API. A request a browser sent (with Origin or Sec-Fetch-Site) gets 401 anywhere, and
+on loopback so does one whose Host is not 127.0.0.1, ::1 or localhost (DNS rebinding). One token request serves every caller at a time; after invalid_credentials or
 rate_limited it sends none until the server's wait is over, and answers 503 meanwhile.
 
 Exit status: 0 stopped by SIGINT or SIGTERM; 1 it could not listen, Redis refused it (a wrong
@@ -232,6 +233,25 @@ const STOP_GRACE_MS = 5_000;
 const REDIS_START_MS = 5_000;
 
 /** Whether a request's X-Proxy-Key equals `key`, in constant time: digests of equal length are compared, never the texts. */
+/**
+ * Whether a request may be served by a sidecar that programs on this machine call: never one a
+ * browser sent (`Origin` or `Sec-Fetch-Site`: a page the user has open could otherwise make
+ * the sidecar call the API with the token, CSRF-style), and, on loopback, only one that names a
+ * loopback host (a page on a name that a DNS rebinding points at 127.0.0.1 sends its own
+ * name as `Host`).
+ */
+function fromAProgram(request, loopback) {
+  if (request.headers.has("origin") || request.headers.has("sec-fetch-site")) return false;
+  if (!loopback) return true;
+  const named = request.headers.get("host");
+  if (named === null) return true; // HTTP/1.0 without Host: no browser sends that
+  try {
+    return LOOPBACK_HOSTS.has(new URL(`http://${named}`).hostname.replace(/^\[(.*)\]$/, "$1"));
+  } catch {
+    return false;
+  }
+}
+
 function keyCheck(key) {
   const digest = (text) => createHash("sha256").update(text, "utf8").digest();
   const expected = digest(key);
@@ -367,7 +387,9 @@ async function proxy(args) {
   if (baseUrl) options.baseUrl = baseUrl;
   const prefix = values.prefix ?? "";
   const paths = values.paths?.split(",").map((path) => path.trim());
-  const authorize = key === undefined ? () => true : keyCheck(key);
+  const loopback = LOOPBACK_HOSTS.has(host);
+  const keyed = key === undefined ? () => true : keyCheck(key);
+  const authorize = (request) => fromAProgram(request, loopback) && keyed(request);
   const proxyFor = (client) => createProxy({ client, authorize, prefix, paths });
   let upstream;
   try {

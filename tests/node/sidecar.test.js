@@ -170,6 +170,31 @@ test("200 concurrent calls without a token make one token request; every one rea
   assertNone([stdout, stderr, ...answers.map((a) => a.body + JSON.stringify(a.headers))], [DEMO.clientSecret, ...server.tokens.keys()]);
 });
 
+test("a request a browser sent (Origin, Sec-Fetch-Site) or that names another host (DNS rebinding) gets 401, nothing upstream", async () => {
+  const proxy = start([]);
+  const url = new URL(await proxy.url);
+  const before = { tokens: server.requests.length, api: server.apiRequests.length };
+  /** A GET with exactly these headers (fetch would set Host itself). */
+  const raw = (headers) =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: "/fhir/Patient", headers }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  const host = `127.0.0.1:${url.port}`;
+  assert.equal(await raw({ host, origin: "https://evil.example" }), 401);
+  assert.equal(await raw({ host, "sec-fetch-site": "cross-site" }), 401);
+  assert.equal(await raw({ host: `evil.example:${url.port}` }), 401);
+  assert.deepEqual({ tokens: server.requests.length, api: server.apiRequests.length }, before);
+  // A program's own request: Host 127.0.0.1 or localhost.
+  assert.equal(await raw({ host }), 200);
+  assert.equal(await raw({ host: `localhost:${url.port}` }), 200);
+  assert.deepEqual(await proxy.stop(), { code: 0, signal: null });
+});
+
 test("two proxies on one --cache-dir make one token request between them; the token command's cache is the same", async () => {
   const dir = join(root, `shared-${Date.now()}`);
   server.next({ delayMs: 500 }); // the first token request is slow: both proxies ask while it runs

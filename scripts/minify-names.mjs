@@ -19,26 +19,40 @@ const printed = execFileSync(
 const map = JSON.parse(printed);
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
+/** The path of a file of ours in the crate, from its module name `./snippets/<crate>-<hash>/<path>`. */
+const pathOf = (module) => module.replace(/^\.\/snippets\/[^/]+\//, "");
+
+/** The code of the file of ours at `path`, in a scope of its own, its `names` bound to its functions. */
+function inline(glue, path, names) {
+  const code = readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
+  if (/^export (?!(async )?function )/m.test(code) || /^import /m.test(code)) {
+    throw new Error(`${glue}: ${path} must hold \`export function\`s only`);
+  }
+  // Its comments stay in the source file, not in each glue that it is written into.
+  const bare = code
+    .replace(/^\s*\/\*\*[\s\S]*?\*\/\n/gm, "")
+    .replace(/^\s*\/\/.*\n/gm, "")
+    .replace(/^export (async )?function /gm, "$1function ");
+  const list = [...new Set(names)].join(", ");
+  return `const { ${list} } = (() => {\n${bare}return { ${list} };\n})();`;
+}
+
 /**
  * `text` with each file of ours that it loads from `./snippets/<crate>-<hash>/<path>` (a
- * `require` or an `import` of named functions) written in: the file's code in a scope of its
- * own, the names bound to its functions, and to the `direct` ones too.
+ * `require` or an `import` of named functions, or the marker left where the file's direct
+ * imports were loaded) written in once: the file's code in a scope of its own, the names bound
+ * to its functions, and to its `direct` ones (by path) too.
  */
 function inlineSnippets(text, glue, direct) {
   const load = /^(?:const \{ ([\w, ]+) \} = require\(String\.raw`\.\/snippets\/[^/`]+\/([^`]+)`\);|import \{ ([\w, ]+) \} from '\.\/snippets\/[^/']+\/([^']+)';)$/gm;
-  return text.replace(load, (_, cjsNames, cjsPath, esmNames, esmPath) => {
-    const names = [...new Set([...(cjsNames ?? esmNames).split(", "), ...direct])].join(", ");
-    const code = readFileSync(new URL(`../${cjsPath ?? esmPath}`, import.meta.url), "utf8");
-    if (/^export (?!(async )?function )/m.test(code) || /^import /m.test(code)) {
-      throw new Error(`${glue}: ${cjsPath ?? esmPath} must hold \`export function\`s only`);
-    }
-    // Its comments stay in the source file, not in each glue that it is written into.
-    const bare = code
-      .replace(/^\s*\/\*\*[\s\S]*?\*\/\n/gm, "")
-      .replace(/^\s*\/\/.*\n/gm, "")
-      .replace(/^export (async )?function /gm, "$1function ");
-    return `const { ${names} } = (() => {\n${bare}return { ${names} };\n})();`;
+  const written = new Set();
+  text = text.replace(load, (_, cjsNames, cjsPath, esmNames, esmPath) => {
+    const path = cjsPath ?? esmPath;
+    written.add(path);
+    return inline(glue, path, [...(cjsNames ?? esmNames).split(", "), ...(direct.get(path) ?? [])]);
   });
+  // A file whose every function the .wasm imports directly has no line of its own.
+  return text.replace(/^\0snippet (.+)\n/gm, (_, path) => (written.has(path) ? "" : inline(glue, path, direct.get(path)) + "\n"));
 }
 
 for (const glue of glues) {
@@ -49,16 +63,16 @@ for (const glue of glues) {
   // `const importN = require(…)`) and lists it in the import object. It becomes a member of the
   // glue's own import object, as the function that the written-in file binds.
   const direct = map.imports.filter(([module]) => module.startsWith("./snippets/"));
-  const files = new Set(direct.map(([module]) => module));
-  if (files.size > 1) throw new Error(`${glue}: direct imports from more than one file of ours`);
-  for (const module of files) {
+  const directByPath = new Map();
+  for (const [module, name] of direct) directByPath.set(pathOf(module), [...(directByPath.get(pathOf(module)) ?? []), name]);
+  for (const module of new Set(direct.map(([module]) => module))) {
     const quoted = escape(JSON.stringify(module));
     const namespace = new RegExp(`^(?:import \\* as import\\d+ from ${quoted}|const import\\d+ = require\\(${quoted}\\);)\n`, "gm");
     const entry = new RegExp(`^ *${quoted}: import\\d+,\n`, "gm");
     if (count(namespace) === 0 || count(entry) === 0) throw new Error(`${glue}: no namespace import of ${module}`);
-    text = text.replace(namespace, "").replace(entry, "");
+    text = text.replace(namespace, () => `\0snippet ${pathOf(module)}\n`).replace(entry, "");
   }
-  text = inlineSnippets(text, glue, direct.map(([, name]) => name));
+  text = inlineSnippets(text, glue, directByPath);
   if (text.includes("./snippets/")) throw new Error(`${glue}: loads a snippet that was not written in`);
   const own = "    const import0 = {\n        __proto__: null,\n";
   if (direct.length > 0) {

@@ -82,6 +82,12 @@ pub struct Args {
 }
 
 impl Args {
+    /// The client id, as checked.
+    #[cfg(feature = "server")]
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
     /// The guard's refusal to send these credentials from this runtime, if it refuses.
     pub fn browser_refusal(&self) -> Option<Error> {
         browser_refusal(runtime(), self.loopback, self.allow_browser)

@@ -39,6 +39,9 @@ pub struct Fetched {
     pub raw: JsValue,
     /// The clock's reading when the response arrived.
     pub received_at_ms: i64,
+    /// The response's HTTP status, for `sehatmu-auth:token-request` (channels.rs).
+    #[cfg(feature = "server")]
+    pub status: u16,
 }
 
 /// What came back, before it is judged.
@@ -281,5 +284,7 @@ pub async fn fetch_token(
         token,
         raw,
         received_at_ms: answer.received_at_ms,
+        #[cfg(feature = "server")]
+        status: meta.status,
     })
 }

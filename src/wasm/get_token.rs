@@ -4,6 +4,8 @@ use js_sys::{Date, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::args;
+#[cfg(feature = "server")]
+use super::channels;
 use super::convert;
 use super::exchange::{fetch_token, Failure};
 use super::platform::promise;
@@ -18,7 +20,11 @@ async fn run(
     if let Some(refusal) = args.browser_refusal() {
         return Err(refusal.into());
     }
-    let fetched = fetch_token(&args, signal.as_ref(), &|| Date::now() as i64, true).await?;
+    let request = fetch_token(&args, signal.as_ref(), &|| Date::now() as i64, true);
+    // One try: getToken never retries.
+    #[cfg(feature = "server")]
+    let request = channels::token_request(&args, 1, request);
+    let fetched = request.await?;
     Ok(convert::token(&fetched.token, &fetched.raw))
 }
 

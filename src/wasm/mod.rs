@@ -7,6 +7,8 @@
 mod api_fetch;
 mod args;
 mod body;
+#[cfg(feature = "server")]
+mod channels;
 mod convert;
 #[cfg(feature = "server")]
 mod diagnostics;

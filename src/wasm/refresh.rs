@@ -8,6 +8,8 @@ use js_sys::Math;
 use wasm_bindgen::prelude::*;
 
 use super::api_fetch::bearer;
+#[cfg(feature = "server")]
+use super::channels;
 use super::convert;
 use super::exchange::{fetch_token, Failure};
 use super::platform::{get, sleep};
@@ -69,7 +71,15 @@ impl Client {
                     let args = &*current;
                     #[cfg(not(feature = "server"))]
                     let args = &self.args;
-                    match fetch_token(args, None, &|| self.now(), keep_alive).await {
+                    #[cfg(feature = "server")]
+                    let fetched = {
+                        let now = || self.now();
+                        let request = fetch_token(args, None, &now, keep_alive);
+                        channels::token_request(args, refresh.failures() + 1, request).await
+                    };
+                    #[cfg(not(feature = "server"))]
+                    let fetched = fetch_token(args, None, &|| self.now(), keep_alive).await;
+                    match fetched {
                         Ok(fetched) => {
                             token = convert::token(&fetched.token, &fetched.raw);
                             Event::Fetched {
@@ -99,6 +109,13 @@ impl Client {
                         let code = JsValue::from(failed.error.code.as_str());
                         let detail = [("attempt", &attempt), ("delayMs", &delay), ("code", &code)];
                         self.fire("retry", &detail);
+                        #[cfg(feature = "server")]
+                        channels::retry(
+                            &self.args,
+                            refresh.failures(),
+                            ms,
+                            failed.error.code.as_str(),
+                        );
                     }
                     sleep(ms, keep_alive).await;
                     Event::Done
@@ -143,9 +160,17 @@ impl Client {
                     let expires_at = get(&token, "expiresAt").unwrap_or_default();
                     let detail = [("source", &source), ("expiresAt", &expires_at)];
                     self.fire("token", &detail);
+                    #[cfg(feature = "server")]
+                    if outcome == Outcome::Stored {
+                        channels::cached(&self.args, "store");
+                    }
                     return Ok(token);
                 }
                 (Step::Finish(outcome), _) => {
+                    #[cfg(feature = "server")]
+                    if let Outcome::RateLimited { retry_after_ms } = outcome {
+                        channels::refused(&self.args, retry_after_ms);
+                    }
                     if let Some(error) = outcome_error(outcome) {
                         return Err(convert::error(&error, refusal_cause.as_ref()));
                     }

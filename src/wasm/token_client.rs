@@ -15,6 +15,8 @@ use web_sys::AbortSignal;
 use super::api_fetch::authorised_request_then;
 use super::api_fetch::{authorised_request, bearer, needs_replay, request_signal};
 use super::args::{self, Args};
+#[cfg(feature = "server")]
+use super::channels;
 use super::convert;
 use super::events::Listeners;
 use super::exchange::{aborted, has_aborted, Failure, OnAbort};
@@ -200,6 +202,8 @@ impl Client {
         let Ok((_, false)) = self.token_or_flight(Need::Fresh) else {
             return None;
         };
+        #[cfg(feature = "server")]
+        channels::cached(&self.args, "memory");
         let state = self.state.borrow();
         let held = state.token.as_ref()?;
         Some((held.token.clone(), held.header.clone()))
@@ -267,7 +271,10 @@ impl Client {
         if let Some(refusal) = &self.browser_refusal {
             return Promise::reject(&convert::error(refusal, None));
         }
-        let (shared, pending) = match self.token_or_flight(need) {
+        let answer = self.token_or_flight(need);
+        #[cfg(feature = "server")]
+        self.published(&answer);
+        let (shared, pending) = match answer {
             Ok(shared) => shared,
             Err(error) => return Promise::reject(&convert::error(&error, None)),
         };
@@ -276,6 +283,18 @@ impl Client {
                 promise(until_aborted(shared, signal, aborted))
             }
             _ => shared,
+        }
+    }
+
+    /// Publishes what [`Client::token_or_flight`] answered a call with, on the channels that
+    /// take it: the cached token (`token-cached`), or the rate-limit wait's refusal (`refused`).
+    #[cfg(feature = "server")]
+    #[inline(always)]
+    fn published(&self, answer: &Result<(Promise, bool), Error>) {
+        match answer {
+            Ok((_, false)) => channels::cached(&self.args, "memory"),
+            Ok((_, true)) => {}
+            Err(error) => channels::refused(&self.args, error.retry_after_ms.unwrap_or(0)),
         }
     }
 

@@ -137,3 +137,14 @@ export async function callsAfterRevocation(server, children) {
   const statuses = (await Promise.all(children.map((child) => child.result()))).flat();
   return { tokenRequests: server.requests.length - before, statuses };
 }
+
+/**
+ * `sehatmu-auth/otel` and the OpenTelemetry packages the tests use, all resolved where the
+ * package's own `js/otel.js` resolves `@opentelemetry/api`: the consumer project's
+ * node_modules (scripts/test.sh installs them there beside the tarball), or the work tree's.
+ * One copy of `@opentelemetry/api`, so that the context manager the tests set is the one the
+ * package's spans read.
+ */
+export function loadOtel() {
+  return consumer ? import(pathToFileURL(join(consumer, "otel.js")).href) : import("./otel-entry.js");
+}

@@ -25,6 +25,8 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "js/file-store.js",
     "js/node.cjs",
     "js/node.mjs",
+    "js/otel.d.ts",
+    "js/otel.js",
     "js/proxy-rules-workerd.js",
     "js/proxy-rules.mjs",
     "js/proxy.d.ts",

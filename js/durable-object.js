@@ -88,9 +88,10 @@ export class TokenStoreObject extends DurableObject {
     if (next !== Infinity) await this.ctx.storage.setAlarm(next);
   }
 
-  /** Makes sure an alarm will sweep: one set already runs by then or later, and sweeps on. */
+  /** Sets the alarm for `expiresAt` unless it goes off sooner (each sweep sets the next). */
   async #sweepBy(expiresAt) {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(expiresAt);
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > expiresAt) await this.ctx.storage.setAlarm(expiresAt);
   }
 }
 

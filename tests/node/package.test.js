@@ -20,6 +20,8 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "bin/cli.js",
     "bin/sehatmu-auth.js",
     "bin/sidecar.js",
+    "js/durable-object.d.ts",
+    "js/durable-object.js",
     "js/errors.js",
     "js/file-store.d.ts",
     "js/file-store.js",
@@ -65,7 +67,7 @@ test("every file package.json points at is shipped", () => {
 
 test("the declarations have no `any`", () => {
   // pkg/index.d.ts is generated from the Rust by scripts/build.sh.
-  for (const file of ["../../pkg/index.d.ts", "../../js/proxy.d.ts", "../../js/redis.d.ts", "../../js/file-store.d.ts", "../../mock/server.d.ts"]) {
+  for (const file of ["../../pkg/index.d.ts", "../../js/proxy.d.ts", "../../js/redis.d.ts", "../../js/file-store.d.ts", "../../js/durable-object.d.ts", "../../js/otel.d.ts", "../../mock/server.d.ts"]) {
     const text = readFileSync(new URL(file, import.meta.url), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
     assert.doesNotMatch(text, /\bany\b/, file);
   }

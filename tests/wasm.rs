@@ -238,17 +238,14 @@ async fn a_client_caches_shares_one_request_and_holds_back_after_a_401() {
     let far = JSON::stringify(&FAR.into()).unwrap().as_string().unwrap();
     let (fetch, calls) = canned_fetch(&format!("[[200, {far}, {{}}]]"));
     let tokens = client(&fetch, "");
-    let shared = [
-        tokens.get_token(JsValue::UNDEFINED),
-        tokens.get_token(JsValue::UNDEFINED),
-    ];
+    let shared = [tokens.get_token(None), tokens.get_token(None)];
     for promise in shared {
         assert_eq!(
             text(&settled(promise).await.expect("a token"), "accessToken").as_deref(),
             Some("abc")
         );
     }
-    let header = settled(tokens.authorization_header())
+    let header = settled(tokens.authorization_header(None))
         .await
         .expect("a header");
     assert_eq!(header.as_string().as_deref(), Some("Bearer abc"));
@@ -258,13 +255,13 @@ async fn a_client_caches_shares_one_request_and_holds_back_after_a_401() {
     let (fetch, calls) = canned_fetch(r#"[[401, "no", {}]]"#);
     let tokens = client(&fetch, r#", "retries": 0"#);
     assert_error(
-        &settled(tokens.get_token(JsValue::UNDEFINED))
-            .await
-            .unwrap_err(),
+        &settled(tokens.get_token(None)).await.unwrap_err(),
         "invalid_credentials",
     );
     let force = JSON::parse(r#"{"forceRefresh": true}"#).expect("JSON");
-    let error = settled(tokens.get_token(force)).await.unwrap_err();
+    let error = settled(tokens.get_token(Some(force.unchecked_into())))
+        .await
+        .unwrap_err();
     assert_error(&error, "rate_limited");
     assert!(get(&error, "status").is_undefined());
     assert!(get(&error, "retryAfterMs")
@@ -289,9 +286,7 @@ async fn concurrent_401s_replace_the_token_once_and_each_call_is_replayed_once()
     );
     let (fetch, calls) = canned_fetch(&answers);
     let tokens = client(&fetch, "");
-    settled(tokens.get_token(JsValue::UNDEFINED))
-        .await
-        .expect("a token");
+    settled(tokens.get_token(None)).await.expect("a token");
     let api = JsValue::from("https://sehatmu.example/fhir/Patient");
     let both = [
         tokens.fetch(api.clone(), JsValue::UNDEFINED),
@@ -314,6 +309,41 @@ async fn concurrent_401s_replace_the_token_once_and_each_call_is_replayed_once()
     let headers = get(&last, "init.headers").unchecked_into::<web_sys::Headers>();
     let authorization = headers.get("authorization").ok().flatten();
     assert_eq!(authorization.as_deref(), Some("Bearer def"));
+}
+
+#[wasm_bindgen_test]
+async fn a_rejected_header_is_replaced_once_and_an_older_one_gets_the_newer_token() {
+    let far = |token: &str| {
+        let json = FAR.replace("abc", token);
+        JSON::stringify(&json.into()).unwrap().as_string().unwrap()
+    };
+    let answers = format!(
+        r#"[[200, {}, {{}}], [200, {}, {{}}]]"#,
+        far("abc"),
+        far("def")
+    );
+    let (fetch, calls) = canned_fetch(&answers);
+    let tokens = client(&fetch, "");
+    let sent = settled(tokens.authorization_header(None)).await.unwrap();
+    let rejected = |header: &JsValue| {
+        let options = Object::new();
+        Reflect::set(&options, &"rejected".into(), header).expect("an object");
+        Some(options)
+    };
+    // Two requests that the API turned down with the client's token: one fresh token for both.
+    let both = [
+        tokens.authorization_header(rejected(&sent)),
+        tokens.authorization_header(rejected(&sent)),
+    ];
+    for header in both {
+        let header = settled(header).await.expect("a header");
+        assert_eq!(header.as_string().as_deref(), Some("Bearer def"));
+    }
+    assert_eq!(calls.length(), 2);
+    // A request sent with the token the client has replaced since: the newer one, at once.
+    let late = settled(tokens.authorization_header(rejected(&sent))).await;
+    assert_eq!(late.unwrap().as_string().as_deref(), Some("Bearer def"));
+    assert_eq!(calls.length(), 2);
 }
 
 #[wasm_bindgen_test]
@@ -344,7 +374,9 @@ async fn a_client_checks_its_options_and_each_calls_with_the_same_rules() {
     }
     let tokens = client(&fetch, "");
     let bad_signal = JSON::parse(r#"{"signal": {}}"#).expect("JSON");
-    let error = settled(tokens.get_token(bad_signal)).await.unwrap_err();
+    let error = settled(tokens.get_token(Some(bad_signal.unchecked_into())))
+        .await
+        .unwrap_err();
     assert_error(&error, "invalid_argument");
     assert_eq!(text(&error, "field").as_deref(), Some("signal"));
 }
@@ -380,9 +412,7 @@ async fn a_browser_sends_a_secret_only_to_loopback_or_when_told() {
         // A TokenClient is made, and its calls reject.
         let json = format!(r#"{{"clientId": "id", "clientSecret": "s", "baseUrl": "{BASE}"}}"#);
         let tokens = TokenClient::new(with(&json)).expect("the constructor does not throw");
-        let error = settled(tokens.get_token(JsValue::UNDEFINED))
-            .await
-            .unwrap_err();
+        let error = settled(tokens.get_token(None)).await.unwrap_err();
         assert_eq!(
             text(&error, "field").as_deref(),
             Some("dangerouslyAllowBrowser")

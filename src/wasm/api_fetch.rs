@@ -30,7 +30,7 @@ fn replayable(input: &JsValue, init: &JsValue) -> bool {
 #[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
     /// `fetch(input, init)` with `Authorization: header` added, in one call (glue.js); with
-    /// `on_rejected`, an answer of status `rejected` goes to `on_rejected(input, init, token,
+    /// `on_rejected`, an answer of status `rejected` goes to `on_rejected(input, init, header,
     /// answer)`.
     #[wasm_bindgen(catch, js_name = authorisedFetch)]
     fn authorised_fetch(
@@ -38,7 +38,6 @@ extern "C" {
         input: &JsValue,
         init: &JsValue,
         header: &JsValue,
-        token: &JsValue,
         rejected: u16,
         on_rejected: Option<&Function>,
     ) -> Result<Promise, JsValue>;
@@ -53,19 +52,18 @@ pub fn authorised_request(
     init: &JsValue,
     header: &JsValue,
 ) -> Result<Promise, JsValue> {
-    authorised_fetch(custom, input, init, header, &JsValue::UNDEFINED, 0, None)
+    authorised_fetch(custom, input, init, header, 0, None)
 }
 
-/// [`authorised_request`], sent with `token`, without a future: an answer that turns the
-/// token down ([`TOKEN_REJECTED`]) is handed to `on_rejected(input, init, token, answer)`,
-/// every other answer is the promise's.
+/// [`authorised_request`] without a future: an answer that turns the header's token down
+/// ([`TOKEN_REJECTED`]) is handed to `on_rejected(input, init, header, answer)`, every other
+/// answer is the promise's.
 #[cfg(feature = "server")]
 pub fn authorised_request_then(
     custom: Option<&Function>,
     input: &JsValue,
     init: &JsValue,
     header: &JsValue,
-    token: &JsValue,
     on_rejected: &Function,
 ) -> Result<Promise, JsValue> {
     authorised_fetch(
@@ -73,7 +71,6 @@ pub fn authorised_request_then(
         input,
         init,
         header,
-        token,
         TOKEN_REJECTED,
         Some(on_rejected),
     )

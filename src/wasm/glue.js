@@ -19,9 +19,9 @@ export function send(custom, input, init) {
  * `fetch(input, init)` (the caller's `custom` fetch where there is one) with
  * `authorization: header` added to the headers it would send: `init`'s where it names some, else
  * a `Request`'s own. Where `onRejected` is given, an answer with status `rejected` is handed to
- * `onRejected(input, init, token, answer)` and the promise is of what that returns.
+ * `onRejected(input, init, header, answer)` and the promise is of what that returns.
  */
-export function authorisedFetch(custom, input, init, header, token, rejected, onRejected) {
+export function authorisedFetch(custom, input, init, header, rejected, onRejected) {
   let given = init?.headers;
   if (given === undefined && input instanceof Request) given = input.headers;
   let headers;
@@ -35,7 +35,7 @@ export function authorisedFetch(custom, input, init, header, token, rejected, on
   const withToken = typeof init === "object" && init !== null ? { ...init, headers } : { headers };
   const sent = send(custom, input, withToken);
   if (onRejected === undefined) return sent;
-  return sent.then((answer) => (answer.status === rejected ? onRejected(input, init, token, answer) : answer));
+  return sent.then((answer) => (answer.status === rejected ? onRejected(input, init, header, answer) : answer));
 }
 
 /** An `AccessToken` (declared in src/wasm/convert.rs), its members in their documented order. */

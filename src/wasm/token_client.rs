@@ -45,6 +45,19 @@ export interface TokenClientOptions extends RequestOptions {
   /** The clock, ms since the epoch. Default `Date.now`. */
   now?: () => number;
 }
+
+/** Options of one {@link TokenClient.authorizationHeader} call. */
+export interface AuthorizationHeaderOptions {
+  /**
+   * The `Authorization` value of a request that the API answered 401 to: the header to send it
+   * again with comes back. Sent with the client's token, that token is dropped and one fresh
+   * token is fetched for every request it failed; sent with one the client has replaced since,
+   * the newer one comes at once. Send it again once: a second 401 is the caller's.
+   */
+  rejected?: string;
+  /** Ends this caller's wait with `aborted`; never the request that other callers share. */
+  signal?: AbortSignal | null;
+}
 "#;
 
 /// The cached token, in the forms its callers take it.
@@ -81,7 +94,8 @@ pub(super) struct Client {
     #[cfg(feature = "server")]
     tenancy: Option<(Rc<Listeners>, JsValue)>,
     state: RefCell<State>,
-    /// What `fetch` does with an answer that turns down the warm token a request was sent with.
+    /// What `fetch` does with an answer that turns down the warm token a request was sent with
+    /// (its header).
     #[cfg(feature = "server")]
     on_rejected: core::cell::OnceCell<Function>,
 }
@@ -192,10 +206,10 @@ impl Client {
         });
     }
 
-    /// The cached token and its header, where a call may use them now (starting a refresh
-    /// ahead where one is due): the warm path of `fetch` and `authorizationHeader()`, which
-    /// awaits nothing.
-    fn warm(self: &Rc<Self>) -> Option<(JsValue, JsValue)> {
+    /// The cached token's header, where a call may use it now (starting a refresh ahead
+    /// where one is due): the warm path of `fetch` and `authorizationHeader()`, which awaits
+    /// nothing.
+    fn warm(self: &Rc<Self>) -> Option<JsValue> {
         if self.browser_refusal.is_some() {
             return None;
         }
@@ -205,8 +219,7 @@ impl Client {
         #[cfg(feature = "server")]
         channels::cached(&self.args, "memory");
         let state = self.state.borrow();
-        let held = state.token.as_ref()?;
-        Some((held.token.clone(), held.header.clone()))
+        Some(state.token.as_ref()?.header.clone())
     }
 
     /// The cached token's promise, or the shared refresh's (and `true`), decided without
@@ -299,21 +312,20 @@ impl Client {
     }
 
     /// `getToken(options)`, its options read here.
-    pub(super) fn get_token_call(self: &Rc<Self>, options: &JsValue) -> Promise {
-        // No options, the common call, costs one crossing to tell; the cached token's is a
-        // call into the module, the clock's read and nothing else.
-        let parsed = match options.is_undefined() {
-            true => Ok((false, None)),
-            false => args::option(options, "forceRefresh")
-                .map(|force| force.is_truthy())
-                .and_then(|force| Ok((force, args::signal(options)?))),
+    pub(super) fn get_token_call(self: &Rc<Self>, options: Option<js_sys::Object>) -> Promise {
+        // No options, the common call: the glue tells, and the cached token's is a call into
+        // the module, the clock's read and nothing else.
+        let parsed = match options {
+            None => Ok((false, None)),
+            Some(options) => call_options(&options, "forceRefresh")
+                .map(|(force, signal)| (force.is_truthy(), signal)),
         };
         match parsed {
             Ok((force, signal)) => {
                 let need = if force { Need::New } else { Need::Fresh };
                 self.get_token(need, signal, aborted_error)
             }
-            Err(error) => Promise::reject(&convert::error(&error, None)),
+            Err(error) => Promise::reject(&error),
         }
     }
 
@@ -325,18 +337,18 @@ impl Client {
         // On servers, where API calls are many, a request with a warm token is sent now and its
         // answer handed on without a future.
         #[cfg(feature = "server")]
-        if let Some((token, header)) = &warm {
+        if let Some(header) = &warm {
             let on_rejected = client.on_rejected();
-            let sent = authorised_request_then(custom, &input, &init, header, token, on_rejected);
+            let sent = authorised_request_then(custom, &input, &init, header, on_rejected);
             return sent.unwrap_or_else(|error| Promise::reject(&error));
         }
         // With a warm token the request is sent now, before the future's first turn.
-        let warm = warm.map(|(token, header)| {
+        let warm = warm.map(|header| {
             let sent = authorised_request(custom, &input, &init, &header);
-            (token, sent)
+            (header, sent)
         });
         promise(async move {
-            let (token, sent) = match warm {
+            let (header, sent) = match warm {
                 Some(warm) => warm,
                 None => {
                     let signal = request_signal(&input, &init);
@@ -344,19 +356,19 @@ impl Client {
                     let header = bearer(&token).into();
                     let custom = client.args.fetch.as_ref();
                     let sent = authorised_request(custom, &input, &init, &header);
-                    (token, sent)
+                    (header, sent)
                 }
             };
             let answer = wait(sent?).await?;
             if !needs_replay(&answer, &input, &init)? {
                 return Ok(answer);
             }
-            client.replay(input, init, &token).await
+            client.replay(input, init, &header).await
         })
     }
 
-    /// The token, for `authorizationHeader()` and for `fetch()` with its request's signal,
-    /// which ends the wait as it ends a `fetch`: with its reason.
+    /// The token, for `fetch()` with its request's signal, which ends the wait as it ends a
+    /// `fetch`: with its reason.
     async fn current(
         self: &Rc<Self>,
         need: Need,
@@ -365,22 +377,23 @@ impl Client {
         wait(self.get_token(need, signal, AbortSignal::reason)).await
     }
 
-    /// The one replay of `fetch(input, init)` after the API answered 401 to it with `token`.
+    /// The one replay of `fetch(input, init)` after the API answered 401 to it, sent with
+    /// `header`.
     async fn replay(
         self: &Rc<Self>,
         input: JsValue,
         init: JsValue,
-        token: &JsValue,
+        header: &JsValue,
     ) -> Result<JsValue, JsValue> {
         let signal = request_signal(&input, &init);
-        let token = self.current(self.rejected(token), signal).await?;
+        let token = self.current(self.rejected(header), signal).await?;
         let header = bearer(&token).into();
         let sent = authorised_request(self.args.fetch.as_ref(), &input, &init, &header)?;
         wait(sent).await
     }
 
     /// The handler of the answers that turn down the warm token a request was sent with,
-    /// `(input, init, token, answer)`: the answer, or the promise of its replay. One per client,
+    /// `(input, init, header, answer)`: the answer, or the promise of its replay. One per client,
     /// made on its first use and owned by JavaScript, so that a request still running when its
     /// client is collected gets its answer; it holds the client weakly, as the client holds it.
     #[cfg(feature = "server")]
@@ -388,11 +401,11 @@ impl Client {
         self.on_rejected.get_or_init(|| {
             let client = Rc::downgrade(self);
             let handler = Closure::<dyn Fn(_, _, _, _) -> JsValue>::new(
-                move |input: JsValue, init: JsValue, token: JsValue, answer: JsValue| {
+                move |input: JsValue, init: JsValue, header: JsValue, answer: JsValue| {
                     let replay = needs_replay(&answer, &input, &init).unwrap_or(false);
                     match client.upgrade() {
                         Some(client) if replay => {
-                            promise(async move { client.replay(input, init, &token).await }).into()
+                            promise(async move { client.replay(input, init, &header).await }).into()
                         }
                         _ => answer,
                     }
@@ -402,16 +415,46 @@ impl Client {
         })
     }
 
-    /// The API answered 401 to a request sent with `token`: what its replay needs (the
-    /// core's rule: each token is refreshed once, however many requests it failed).
-    fn rejected(&self, token: &JsValue) -> Need {
+    /// The API answered 401 to a request sent with `Authorization: header`: what its replay
+    /// needs (the core's rule: each token is refreshed once, however many requests it failed).
+    /// A header that is not the held token's (or not a header) was the token of a request the
+    /// client has replaced since, or none of the client's: the token any call would get.
+    fn rejected(&self, header: &JsValue) -> Need {
         let mut state = self.state.borrow_mut();
         let current = state
             .token
             .as_ref()
-            .is_some_and(|held| held.token == *token);
+            .is_some_and(|held| held.header == *header);
         state.cache.rejected(current)
     }
+
+    /// `authorizationHeader(options)`: the warm token's header at once where there are no
+    /// options, else the promise of the header of the token the options call for, their
+    /// `signal` ending this caller's wait as it ends `getToken`'s.
+    fn header_call(self: &Rc<Self>, options: Option<js_sys::Object>) -> Promise {
+        let (need, signal) = match options {
+            None => match self.warm() {
+                Some(header) => return Promise::resolve(&header),
+                None => (Need::Fresh, None),
+            },
+            Some(options) => match call_options(&options, "rejected") {
+                Ok((sent, signal)) => (self.rejected(&sent), signal),
+                Err(error) => return Promise::reject(&error),
+            },
+        };
+        let token = self.get_token(need, signal, aborted_error);
+        promise(async move { Ok(bearer(&wait(token).await?).into()) })
+    }
+}
+
+/// The options of one call, `getToken`'s or `authorizationHeader`'s: `name`'s and `signal`;
+/// else the `invalid_argument` to reject with.
+fn call_options(
+    options: &JsValue,
+    name: &'static str,
+) -> Result<(JsValue, Option<AbortSignal>), JsValue> {
+    let read = || Ok((args::option(options, name)?, args::signal(options)?));
+    read().map_err(|error: Error| convert::error(&error, None))
 }
 
 /// `getToken`'s error when its signal aborts: `aborted`, with the signal's reason as `cause`.
@@ -470,19 +513,25 @@ impl TokenClient {
     #[wasm_bindgen(js_name = getToken, unchecked_return_type = "Promise<AccessToken>")]
     pub fn get_token(
         &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "TokenCallOptions | null")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TokenCallOptions | null")] options: Option<
+            js_sys::Object,
+        >,
     ) -> Promise {
-        self.client.get_token_call(&options)
+        self.client.get_token_call(options)
     }
 
-    /// `"Bearer <accessToken>"`, for an `Authorization` header.
+    /// `"Bearer <accessToken>"`, for an `Authorization` header. With `{ rejected }`, the
+    /// header of a request that the API answered 401 to: the header to send it again with
+    /// (the one replay of {@link TokenClient.fetch}, for other HTTP clients).
     #[wasm_bindgen(js_name = authorizationHeader, unchecked_return_type = "Promise<string>")]
-    pub fn authorization_header(&self) -> Promise {
-        if let Some((_, header)) = self.client.warm() {
-            return Promise::resolve(&header);
-        }
-        let client = Rc::clone(&self.client);
-        promise(async move { Ok(bearer(&client.current(Need::Fresh, None).await?).into()) })
+    pub fn authorization_header(
+        &self,
+        // An imported type, not a `JsValue`: the glue tells a missing argument, so a call
+        // without options still costs one crossing.
+        #[wasm_bindgen(unchecked_optional_param_type = "AuthorizationHeaderOptions | null")]
+        options: Option<js_sys::Object>,
+    ) -> Promise {
+        self.client.header_call(options)
     }
 
     /// The platform's `fetch` (or the client's own `fetch` option) with the token added; a

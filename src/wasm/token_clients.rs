@@ -123,10 +123,12 @@ impl TokenClients {
     pub fn get_token(
         &self,
         #[wasm_bindgen(js_name = clientId, unchecked_param_type = "string")] client_id: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "TokenCallOptions | null")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TokenCallOptions | null")] options: Option<
+            js_sys::Object,
+        >,
     ) -> Promise {
         match self.tenancy.client(&client_id) {
-            Ok(client) => client.get_token_call(&options),
+            Ok(client) => client.get_token_call(options),
             Err(error) => Promise::reject(&convert::error(&error, None)),
         }
     }

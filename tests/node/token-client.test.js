@@ -103,6 +103,55 @@ describe("cache and single flight", () => {
   });
 });
 
+describe("authorizationHeader({ rejected })", () => {
+  test("100 headers that the API turned down share one fresh token; an older header gets the newer one at once", async () => {
+    const tokens = client();
+    const sent = await tokens.authorizationHeader();
+    server.revokeTokens();
+    const replays = await Promise.all(Array.from({ length: 100 }, () => tokens.authorizationHeader({ rejected: sent })));
+    assert.equal(server.requests.length, 2, "the first token and one replacement");
+    assert.deepEqual(new Set(replays), new Set([`Bearer ${(await tokens.getToken()).accessToken}`]));
+    assert.notEqual(replays[0], sent);
+    // A late 401 of a request sent with the old token: the newer token, nothing fetched.
+    assert.equal(await tokens.authorizationHeader({ rejected: sent }), replays[0]);
+    // A header that is none of the client's: the client's own, as any call would get it.
+    assert.equal(await tokens.authorizationHeader({ rejected: "Bearer someone-else" }), replays[0]);
+    assert.equal(server.requests.length, 2);
+    // The replacement turned down too: one more, and so on (a caller replays once).
+    assert.notEqual(await tokens.authorizationHeader({ rejected: replays[0] }), replays[0]);
+    assert.equal(server.requests.length, 3);
+  });
+
+  test("its signal ends only this caller's wait; its options are checked", async () => {
+    const tokens = client();
+    const sent = await tokens.authorizationHeader({});
+    server.next({ delayMs: 200, shape: "sehatmu" });
+    const controller = new AbortController();
+    const mine = tokens.authorizationHeader({ rejected: sent, signal: controller.signal });
+    const theirs = tokens.authorizationHeader({ rejected: sent });
+    setTimeout(() => controller.abort("not needed"), 20);
+    const error = await rejection(mine);
+    assert.equal(error.code, "aborted");
+    assert.equal(error.cause, "not needed");
+    assert.notEqual(await theirs, sent);
+    assert.equal(server.requests.length, 2);
+    for (const [options, field] of [[{ signal: {} }, "signal"], ["Bearer x", "options"]]) {
+      const bad = await rejection(tokens.authorizationHeader(options));
+      assert.equal(bad.code, "invalid_argument");
+      assert.equal(bad.field, field);
+    }
+  });
+
+  test("a rejected header during the server's wait rejects rate_limited without a request", async () => {
+    const tokens = client({ clientSecret: "wrong", retries: 0 });
+    assert.equal((await rejection(tokens.authorizationHeader())).code, "invalid_credentials");
+    const error = await rejection(tokens.authorizationHeader({ rejected: "Bearer old" }));
+    assert.equal(error.code, "rate_limited");
+    assert.equal(error.status, undefined);
+    assert.equal(server.requests.length, 1);
+  });
+});
+
 describe("rate-limit guard", () => {
   test("after a 401 nothing is sent until the wait is over", async () => {
     const clock = manualClock();

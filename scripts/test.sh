@@ -64,20 +64,25 @@ consumer="$work/consumer"
 mkdir "$consumer"
 otel=$(node -p 'const dev = require("./package.json").devDependencies;
   Object.keys(dev).filter((name) => name.startsWith("@opentelemetry/")).map((name) => `${name}@${dev[name]}`).join(" ")')
+# The HTTP clients of the adapters, beside the tarball as a user installs them (optional peer
+# dependencies): the devDependencies' versions.
+adapter_libraries=$(node -p 'const d = require("./package.json").devDependencies; ["axios", "ky", "undici"].map((n) => `${n}@${d[n]}`).join(" ")')
 (
   cd "$consumer"
   echo '{ "name": "consumer", "private": true, "type": "module" }' > package.json
   # OpenTelemetry beside the package, as a user installs it (its optional peer dependency), at
   # the versions of the devDependencies: tests/node/otel.test.js loads them through otel.js, so
   # that the tests and the package's sehatmu-auth/otel share the one @opentelemetry/api.
-  # shellcheck disable=SC2086 # $otel: package specs without spaces, one word each
-  npm install --silent --no-audit --no-fund "$tarball" $otel
+  # shellcheck disable=SC2086 # $otel, $adapter_libraries: package specs without spaces, one word each
+  npm install --silent --no-audit --no-fund "$tarball" $otel $adapter_libraries
   printf 'export * from "sehatmu-auth";\nexport * as mock from "sehatmu-auth/mock";\n' > esm.js
   printf '%s\n' 'export { instrument } from "sehatmu-auth/otel";' 'export * as api from "@opentelemetry/api";' \
     'export * as traceBase from "@opentelemetry/sdk-trace-base";' 'export * as sdkMetrics from "@opentelemetry/sdk-metrics";' \
     'export * as asyncHooks from "@opentelemetry/context-async-hooks";' > otel.js
   printf 'module.exports = require("sehatmu-auth");\n' > cjs.cjs
   printf 'export * from "sehatmu-auth/proxy";\n' > proxy.js
+  printf '%s\n' 'export * from "sehatmu-auth/axios";' 'export * from "sehatmu-auth/ky";' 'export * from "sehatmu-auth/undici";' \
+    'export { default as axios } from "axios";' 'export { default as ky } from "ky";' 'export * as undici from "undici";' > adapters.js
 )
 cp tests/types/usage.ts tests/types/tsconfig.json "$consumer/"
 

@@ -148,3 +148,21 @@ export async function callsAfterRevocation(server, children) {
 export function loadOtel() {
   return consumer ? import(pathToFileURL(join(consumer, "otel.js")).href) : import("./otel-entry.js");
 }
+
+/**
+ * The adapters (`sehatmu-auth/axios`, `/ky`, `/undici`) and the libraries they serve, as a user
+ * imports them: through the installed package's `exports` and the consumer's own axios, ky and
+ * undici (or the work tree's files and node_modules).
+ */
+export async function loadAdapters() {
+  if (consumer) return import(pathToFileURL(join(consumer, "adapters.js")).href);
+  const [a, k, u, axios, ky, undici] = await Promise.all([
+    import("../../js/axios.js"),
+    import("../../js/ky.js"),
+    import("../../js/undici.js"),
+    import("axios"),
+    import("ky"),
+    import("undici"),
+  ]);
+  return { ...a, ...k, ...u, axios: axios.default, ky: ky.default, undici };
+}

@@ -20,6 +20,11 @@ import { DEMO_CLIENTS, startMockServer, type MockServer } from "sehatmu-auth/moc
 import { createRedisStore, type NodeRedisClientLike } from "sehatmu-auth/redis";
 import { createFileStore, type FileStore, type FileStoreRelease } from "sehatmu-auth/file-store";
 import { createProxy, toNodeListener, type NodeRequestLike, type NodeResponseLike, type ProxyHandler, type ProxyOptions } from "sehatmu-auth/proxy";
+import { attachTokenClient } from "sehatmu-auth/axios";
+import { tokenClientHooks } from "sehatmu-auth/ky";
+import { tokenClientInterceptor, type DispatchLike } from "sehatmu-auth/undici";
+import axios from "axios";
+import ky from "ky";
 
 const options: GetTokenOptions = {
   baseUrl: "http://127.0.0.1:8080",
@@ -194,3 +199,17 @@ export const perClinic = createProxy({
   authorize: () => true,
   upstream: "https://istanbul.muhammadiyah.or.id",
 });
+// The adapters, against axios's and ky's own types (undici's need @types/node, which the
+// consumer has not got: its dispatch is written out).
+const adapted = new TokenClient({ clientId: "id", clientSecret: "secret" });
+const detach: () => void = attachTokenClient(axios.create(), adapted);
+detach();
+void attachTokenClient(axios, adapted);
+export const kyApi = ky.create({ hooks: tokenClientHooks(adapted) });
+const dispatch: DispatchLike = (_options: { path: string }, _handler: object) => true;
+export const intercepted: DispatchLike = tokenClientInterceptor(adapted)(dispatch);
+// @ts-expect-error the adapters take a TokenClient
+void tokenClientHooks({});
+export const replayHeader: Promise<string> = adapted.authorizationHeader({ rejected: "Bearer old", signal: null });
+// @ts-expect-error the rejected header is a string
+void adapted.authorizationHeader({ rejected: 401 });

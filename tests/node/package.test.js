@@ -20,11 +20,15 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "bin/cli.js",
     "bin/sehatmu-auth.js",
     "bin/sidecar.js",
+    "js/axios.d.ts",
+    "js/axios.js",
     "js/durable-object.d.ts",
     "js/durable-object.js",
     "js/errors.js",
     "js/file-store.d.ts",
     "js/file-store.js",
+    "js/ky.d.ts",
+    "js/ky.js",
     "js/node.cjs",
     "js/node.mjs",
     "js/otel.d.ts",
@@ -35,6 +39,8 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "js/proxy.js",
     "js/redis.d.ts",
     "js/redis.js",
+    "js/undici.d.ts",
+    "js/undici.js",
     "js/web.js",
     "js/workerd.js",
     "mock/server.d.ts",
@@ -67,7 +73,7 @@ test("every file package.json points at is shipped", () => {
 
 test("the declarations have no `any`", () => {
   // pkg/index.d.ts is generated from the Rust by scripts/build.sh.
-  for (const file of ["../../pkg/index.d.ts", "../../js/proxy.d.ts", "../../js/redis.d.ts", "../../js/file-store.d.ts", "../../js/durable-object.d.ts", "../../js/otel.d.ts", "../../mock/server.d.ts"]) {
+  for (const file of ["../../pkg/index.d.ts", "../../js/proxy.d.ts", "../../js/redis.d.ts", "../../js/file-store.d.ts", "../../js/durable-object.d.ts", "../../js/otel.d.ts", "../../js/axios.d.ts", "../../js/ky.d.ts", "../../js/undici.d.ts", "../../mock/server.d.ts"]) {
     const text = readFileSync(new URL(file, import.meta.url), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
     assert.doesNotMatch(text, /\bany\b/, file);
   }

@@ -31,6 +31,30 @@ function replayable(data) {
   return data == null || !(typeof data.pipe === "function" || typeof data.getReader === "function");
 }
 
+/** What an error that reaches the caller says in place of the token. */
+const REDACTED = "Bearer [redacted]";
+
+/**
+ * `error` without the token: axios keeps the request's headers in its error (`config`, and
+ * `toJSON()` from it) and, in Node, the request object it sent, whose internals hold the header
+ * in several places (the raw head, follow-redirects' options). The token lives an hour and
+ * opens every API of the client id, and an error gets logged: the headers say
+ * `Bearer [redacted]`, and `request` (on the error and on its `response`) is dropped.
+ */
+function withoutToken(error) {
+  const headers = error?.config?.headers;
+  if (typeof headers?.set === "function") {
+    if (headers.has?.("authorization")) headers.set("Authorization", REDACTED, true);
+  } else if (headers && typeof headers === "object") {
+    for (const name of Object.keys(headers)) if (name.toLowerCase() === "authorization") headers[name] = REDACTED;
+  }
+  if (error && typeof error === "object") {
+    if ("request" in error) error.request = undefined;
+    if (error.response && typeof error.response === "object") error.response.request = undefined;
+  }
+  return error;
+}
+
 function invalidArgument(field, must) {
   return sehatmuError("invalid_argument", `Invalid ${field}: it must be ${must}.`, { field });
 }
@@ -54,7 +78,7 @@ export function attachTokenClient(instance, client) {
   const response = instance.interceptors.response.use(undefined, async (error) => {
     const config = error?.config;
     const sent = config && error.response?.status === 401 ? sentHeader(config) : undefined;
-    if (sent === undefined || config[REPLAY] === true || !replayable(config.data)) throw error;
+    if (sent === undefined || config[REPLAY] === true || !replayable(config.data)) throw withoutToken(error);
     const header = await client.authorizationHeader({ rejected: String(sent) });
     return instance.request({ ...config, headers: withAuthorization(config.headers, header), [REPLAY]: true });
   });

@@ -52,6 +52,20 @@ export function tokenClientHooks(client) {
         return (options.fetch ?? globalThis.fetch)(replay, fetchOptions(request, options));
       },
     ],
+    // ky keeps the request (with its headers) and the options in an HTTPError: the token is
+    // replaced there before the error reaches the caller, who may log it.
+    beforeError: [
+      (error) => {
+        for (const headers of [error?.request?.headers, error?.options?.headers]) {
+          try {
+            if (typeof headers?.has === "function" && headers.has("authorization")) headers.set("authorization", "Bearer [redacted]");
+          } catch {
+            // headers that can't be changed: none of ky's
+          }
+        }
+        return error;
+      },
+    ],
     beforeRetry: [
       ({ error }) => {
         if (isSehatmuError(error)) throw error;

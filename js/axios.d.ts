@@ -6,10 +6,11 @@ import type { TokenClient } from "../pkg/index.js";
  */
 export interface AxiosInstanceLike {
   interceptors: {
-    request: { use(onFulfilled?: ((config: any) => any) | null, onRejected?: ((error: any) => any) | null): number; eject(id: number): void };
-    response: { use(onFulfilled?: ((response: any) => any) | null, onRejected?: ((error: any) => any) | null): number; eject(id: number): void };
+    // `never` in: axios's own `use` and `request` fit, whatever they take.
+    request: { use(...args: never[]): number; eject(id: number): void };
+    response: { use(...args: never[]): number; eject(id: number): void };
   };
-  request(config: any): Promise<any>;
+  request(...args: never[]): Promise<unknown>;
 }
 
 /**

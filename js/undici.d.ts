@@ -1,7 +1,10 @@
 import type { TokenClient } from "../pkg/index.js";
 
-/** undici's `Dispatcher["dispatch"]`, as {@link tokenClientInterceptor} sees it (no undici types needed). */
-export type DispatchLike = (options: any, handler: any) => boolean;
+/**
+ * undici's `Dispatcher["dispatch"]`, as {@link tokenClientInterceptor} sees it (no undici types
+ * needed): any function of an options object and a handler that says whether to go on.
+ */
+export type DispatchLike = (options: never, handler: never) => boolean;
 
 /**
  * An interceptor for undici's `Dispatcher.compose` (`new Agent().compose(tokenClientInterceptor(client))`):
@@ -11,4 +14,4 @@ export type DispatchLike = (options: any, handler: any) => boolean;
  * every request the old one failed), and a second 401, or the 401 of a stream body, is the
  * caller's. A token failure ends the call with the {@link SehatmuError} as it is.
  */
-export function tokenClientInterceptor(client: TokenClient): (dispatch: DispatchLike) => DispatchLike;
+export function tokenClientInterceptor(client: TokenClient): <Dispatch extends DispatchLike>(dispatch: Dispatch) => Dispatch;

@@ -161,7 +161,15 @@ fn base_url(value: &JsValue) -> Result<Option<ParsedUrl>, Error> {
     }
     let text = string("baseUrl", value)?
         .ok_or_else(|| Error::invalid_argument("baseUrl", BASE_URL_MUST))?;
-    let url = Url::new(&text).map_err(|_| Error::invalid_argument("baseUrl", BASE_URL_MUST))?;
+    url_parts(&text)
+        .map(Some)
+        .ok_or_else(|| Error::invalid_argument("baseUrl", BASE_URL_MUST))
+}
+
+/// What JS `URL` makes of `text` (`None` where it throws): `baseUrl`'s, and the proxy's
+/// `upstream`.
+pub fn url_parts(text: &str) -> Option<ParsedUrl> {
+    let url = Url::new(text).ok()?;
     // The parts are read as properties, through the one `Reflect.get` binding the module
     // has anyway: seven getter bindings would cost more of the `.wasm` and its glue.
     let part = |name| {
@@ -170,7 +178,7 @@ fn base_url(value: &JsValue) -> Result<Option<ParsedUrl>, Error> {
             .and_then(|v| v.as_string())
             .unwrap_or_default()
     };
-    Ok(Some(ParsedUrl {
+    Some(ParsedUrl {
         href: part("href"),
         protocol: part("protocol"),
         hostname: part("hostname"),
@@ -178,7 +186,7 @@ fn base_url(value: &JsValue) -> Result<Option<ParsedUrl>, Error> {
         password: part("password"),
         search: part("search"),
         hash: part("hash"),
-    }))
+    })
 }
 
 /// The `signal` option: `None` for `undefined` or `null`.

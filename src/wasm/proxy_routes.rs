@@ -7,12 +7,11 @@ use alloc::vec::Vec;
 
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
-use web_sys::Url;
 
+use super::args;
 use super::convert;
-use super::platform::get;
 use crate::core::{
-    proxy_body_limit, ParsedUrl, ProxyRoutes, Upstream, DECODED_BY_FETCH, DROPPED_RESPONSE_HEADERS,
+    proxy_body_limit, ProxyRoutes, Upstream, DECODED_BY_FETCH, DROPPED_RESPONSE_HEADERS,
     DROPPED_RESPONSE_PREFIX, NULL_BODY_STATUSES, PROXY_REQUEST_HEADERS,
 };
 
@@ -21,27 +20,6 @@ use crate::core::{
 pub struct InternalProxyRoutes {
     routes: ProxyRoutes,
     max_body_bytes: f64,
-}
-
-/// What JS `URL` makes of `text` (`None` where it throws), read as `args::base_url` reads
-/// `baseUrl`: that one is left as it is, so that the browser build's .wasm does not change.
-fn parse_url(text: &str) -> Option<ParsedUrl> {
-    let url = Url::new(text).ok()?;
-    let part = |name| {
-        get(&url, name)
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default()
-    };
-    Some(ParsedUrl {
-        href: part("href"),
-        protocol: part("protocol"),
-        hostname: part("hostname"),
-        username: part("username"),
-        password: part("password"),
-        search: part("search"),
-        hash: part("hash"),
-    })
 }
 
 /// A JS value that is `undefined` as `None`, else `Some` of what `read` makes of it.
@@ -81,7 +59,7 @@ impl InternalProxyRoutes {
             (upstream, false)
         };
         let raw = value.as_string().unwrap_or_default();
-        let url = value.as_string().and_then(|text| parse_url(&text));
+        let url = value.as_string().and_then(|text| args::url_parts(&text));
         let upstream = if unknown {
             Upstream::Unknown
         } else {

@@ -1,6 +1,7 @@
 // Loads the package as users get it: from the tarball that scripts/test.sh packed and
 // installed into an empty project (SEHATMU_CONSUMER), or, when a developer runs a test file on
 // its own, from the work tree.
+import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -165,4 +166,20 @@ export async function loadAdapters() {
     import("undici"),
   ]);
   return { ...a, ...k, ...u, axios: axios.default, ky: ky.default, undici };
+}
+
+/** A `redis-server` on 127.0.0.1:`port`, with nothing saved to disk: its process, once it accepts connections. */
+export async function startRedis(port) {
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  await new Promise((resolve, reject) => {
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      if (out.includes("Ready to accept connections")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
+  });
+  return child;
 }

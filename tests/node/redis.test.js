@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { createRequire } from "node:module";
 import { after, before, test } from "node:test";
 
-import { callsAfterRevocation, callsOnCue, closedPort, entryPath, load, redisStorePath } from "./helpers.js";
+import { callsAfterRevocation, callsOnCue, closedPort, entryPath, load, redisStorePath, startRedis } from "./helpers.js";
 
 const require = createRequire(import.meta.url);
 const { TokenClient, mock } = await load();
@@ -18,21 +18,6 @@ let redisPort;
 let redis;
 let server;
 
-async function startRedis() {
-  const child = spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let out = "";
-  await new Promise((resolve, reject) => {
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      if (out.includes("Ready to accept connections")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-  });
-  return child;
-}
-
 async function stopRedis() {
   const exited = once(redis, "exit");
   redis.kill("SIGTERM");
@@ -41,7 +26,7 @@ async function stopRedis() {
 
 before(async () => {
   redisPort = await closedPort();
-  redis = await startRedis();
+  redis = await startRedis(redisPort);
   server = await mock.startMockServer({ rateLimitWindowMs: 0 });
 });
 
@@ -158,7 +143,7 @@ test("Redis stopped mid-run: clients fetch on their own with a warning, and use 
     assert.equal(server.requests.length, 2);
     assert.ok(warnings.some((w) => /lock failed; fetching without it/.test(w)), warnings.join("\n"));
 
-    redis = await startRedis();
+    redis = await startRedis(redisPort);
     while (!connection.isReady) await new Promise((resolve) => setTimeout(resolve, 50));
     const after = await client.getToken({ forceRefresh: true });
     assert.equal(server.requests.length, 3);

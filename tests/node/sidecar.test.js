@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, test } from "node:test";
 
-import { binPath, closedPort, load } from "./helpers.js";
+import { binPath, closedPort, load, startRedis } from "./helpers.js";
 
 const { mock } = await load();
 const [DEMO] = mock.DEMO_CLIENTS;
@@ -418,21 +418,6 @@ function redisBesideCommand() {
   } catch {
     return false;
   }
-}
-
-async function startRedis(port) {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let out = "";
-  await new Promise((resolve, reject) => {
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      if (out.includes("Ready to accept connections")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-  });
-  return child;
 }
 
 test("--redis-url: two proxies on one Redis make one token request; without the redis package, a clear error", async () => {

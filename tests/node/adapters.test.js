@@ -34,30 +34,27 @@ beforeEach(() => {
 const client = (options = {}) =>
   new TokenClient({ clientId: SEHATMU.clientId, clientSecret: SEHATMU.clientSecret, baseUrl: server.url, ...options });
 
+/** An axios or ky call's status as the caller sees it: a 4xx or 5xx is their error with a `response`. */
+function reported(call) {
+  return call.then(
+    (response) => response.status,
+    (error) => {
+      if (error.response) return { error, status: error.response.status };
+      throw error;
+    },
+  );
+}
+
 /** Each adapter: `caller(client)` → `call(url)`, the status the caller sees (a 4xx as it is reported), or its rejection. */
 const ADAPTERS = {
   axios(tokens) {
     const api = axios.create();
     attachTokenClient(api, tokens);
-    return (url) =>
-      api.get(url).then(
-        (response) => response.status,
-        (error) => {
-          if (error.response) return { error, status: error.response.status };
-          throw error;
-        },
-      );
+    return (url) => reported(api.get(url));
   },
   ky(tokens) {
     const api = ky.create({ hooks: tokenClientHooks(tokens) });
-    return (url) =>
-      api.get(url).then(
-        (response) => response.status,
-        (error) => {
-          if (error.response) return { error, status: error.response.status };
-          throw error;
-        },
-      );
+    return (url) => reported(api.get(url));
   },
   undici(tokens) {
     const dispatcher = new undici.Agent().compose(tokenClientInterceptor(tokens));

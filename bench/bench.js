@@ -416,24 +416,29 @@ function machine() {
 
 // `--cold-start` runs only the cold start rows (scripts/bench.sh does so on the Node lines the
 // tests run on besides the full runs' own).
+// BENCH_ONLY="proxy api" runs only the sections named (bundle, request, cached, burst, api, proxy,
+// cold, memory), prints them and writes nothing: for working on one row.
 const coldOnly = process.argv.includes("--cold-start");
+const only = process.env.BENCH_ONLY?.split(/[\s,]+/).filter(Boolean);
+const runs = (name) => (only ? only.includes(name) : !coldOnly || name === "cold");
 const server = await startMockServer();
 try {
-  if (!coldOnly) {
-    await bundleSizes();
-    await oneRequest(server.url);
-    await cached(server.url);
-    await burst(server);
-    await apiCalls(server.url);
-    await proxy(server.url);
+  if (runs("bundle")) await bundleSizes();
+  if (runs("request")) await oneRequest(server.url);
+  if (runs("cached")) await cached(server.url);
+  if (runs("burst")) await burst(server);
+  if (runs("api")) await apiCalls(server.url);
+  if (runs("proxy")) await proxy(server.url);
+  if (runs("cold")) {
+    await coldStart(server.url);
+    await coldStartPhases(server.url);
   }
-  await coldStart(server.url);
-  await coldStartPhases(server.url);
-  if (!coldOnly) await memory();
+  if (runs("memory")) await memory();
 } finally {
   await server.close();
 }
 
+if (only) process.exit(0);
 // RESULTS.md holds one section per Node line (scripts/bench.sh runs this file on each); a run
 // replaces its own line's section and keeps the others.
 const major = Number.parseInt(process.versions.node, 10);

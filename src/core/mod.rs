@@ -1,9 +1,8 @@
 //! The protocol core: pure Rust, no I/O, no clock, no `JsValue`. Every decision of the package
 //! lives here, so each one is tested natively with canned inputs.
 //!
-//! - [`build_request`] turns checked arguments into the exact token request;
-//!   [`read_body_whole`] and [`no_answer`] decide how an exchange reads its body and what it
-//!   failed of; [`interpret`] turns `(status, headers, body)` into a [`Token`] or an [`Error`]
+//! - [`build_request`] turns checked arguments into the exact token request; [`no_answer`]
+//!   decides what an exchange without an answer failed of; [`interpret`] turns `(status, headers, body)` into a [`Token`] or an [`Error`]
 //!   with its [`ErrorCode`].
 //! - [`Cache`] is a `TokenClient`'s state (its token, the server's wait, the clock offset) and
 //!   its [`Plan`] for each call; [`Refresh`] is one refresh, as a state machine: the store, the
@@ -41,7 +40,7 @@ pub use body::json;
 pub use body::{Loose, ResponseBody, FIELD_DEPTH, MEMBER_NAMES};
 pub use cache::{Cache, Plan, TOKEN_REJECTED};
 pub use error::{Error, ErrorCode, Issue};
-pub use exchange::{no_answer, read_body_whole};
+pub use exchange::no_answer;
 pub use fleet::{
     lock_ttl_ms, poll_delay_ms, store_key, store_timeout_ms, LockWait, LOCK_SUFFIX,
     MAX_LOCK_HOLDERS, STORE_TIMEOUT_MS, UNTIMED_TRY_MS, WAIT_SUFFIX,
@@ -62,7 +61,7 @@ pub use refresh::{
 pub use request::{
     build_request, credential, is_loopback_host, timeout, token_url, FormBody, ParsedUrl,
     TokenRequest, BASE_URL_MUST, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS,
-    REQUEST_HEADERS, TOKEN_PATH,
+    REQUEST_INIT, TOKEN_PATH,
 };
 pub use response::{
     decode_body, interpret, interpret_with, is_bearer_token, ClientField, ResponseMeta, Token,

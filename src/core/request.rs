@@ -39,11 +39,13 @@ pub const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
 pub const BASE_URL_MUST: &str =
     "an absolute https: URL (http: only for localhost, 127.0.0.0/8 or [::1])";
 
-/// The headers of every token request.
-pub const REQUEST_HEADERS: [(&str, &str); 2] = [
-    ("Content-Type", "application/x-www-form-urlencoded"),
-    ("Accept", "application/json"),
-];
+/// `fetch`'s `init` for every token request besides its body and signal, as one text that the
+/// facade hands over in one piece, its parts joined by `\n`: the method; the two headers, name
+/// then value (`Content-Type` of the form body, `Accept` of JSON); `redirect: "manual"` (a 307
+/// or 308 would send the body, secret included, again to wherever it points); and
+/// `credentials: "omit"` (no cookie of the page goes with the secret).
+pub const REQUEST_INIT: &str =
+    "POST\nContent-Type\napplication/x-www-form-urlencoded\nAccept\napplication/json\nmanual\nomit";
 
 /// A URL as a WHATWG URL parser (JavaScript's `URL`) reports its parts, already normalised
 /// (`http://LOCALHOST` has hostname `localhost`, `http://127.1` has `127.0.0.1`).
@@ -82,7 +84,7 @@ impl fmt::Debug for FormBody {
     }
 }
 
-/// Everything `fetch` needs for one token request, besides [`REQUEST_HEADERS`] and `POST`.
+/// Everything `fetch` needs for one token request, besides [`REQUEST_INIT`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenRequest {
     /// `{base}/oauth/token?grant_type=client_credentials`: never holds a credential.
@@ -233,6 +235,23 @@ impl TokenRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_request_init_is_a_post_of_a_form_that_follows_no_redirect() {
+        let parts: Vec<&str> = REQUEST_INIT.split('\n').collect();
+        assert_eq!(
+            parts,
+            [
+                "POST",
+                "Content-Type",
+                "application/x-www-form-urlencoded",
+                "Accept",
+                "application/json",
+                "manual",
+                "omit"
+            ]
+        );
+    }
     use crate::core::ErrorCode;
 
     fn url(href: &str, protocol: &str, hostname: &str) -> ParsedUrl {

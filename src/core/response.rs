@@ -133,6 +133,16 @@ pub fn interpret_with(
     iso: &dyn Fn(i64) -> String,
 ) -> Result<Token, Error> {
     let status = meta.status;
+    // A token, the common answer, first: the words an error would quote are not worked out for it.
+    let not_a_token = match body {
+        Some(body) if (200..=299).contains(&status) && !meta.body_too_large => {
+            match token(meta, body, iso) {
+                Ok(token) => return Ok(token),
+                Err(reason) => Some(reason),
+            }
+        }
+        _ => None,
+    };
     let server_words = server_words(text, body, secret);
     let with_body = |error: Error| Error {
         body: Some(truncate_bytes(&secret.redact(text), MAX_ERROR_BODY_BYTES)),
@@ -152,11 +162,8 @@ pub fn interpret_with(
             None,
         ),
         200..=299 => {
-            let reason = match body {
-                Some(body) => match token(meta, body, iso) {
-                    Ok(token) => return Ok(token),
-                    Err(reason) => reason,
-                },
+            let reason = match not_a_token {
+                Some(reason) => reason,
                 None if text.trim().is_empty() => "the body is empty".to_owned(),
                 None => "the body is not a JSON object".to_owned(),
             };

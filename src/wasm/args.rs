@@ -6,11 +6,11 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
-use web_sys::{AbortSignal, Url};
+use web_sys::AbortSignal;
 
 #[cfg(feature = "server")]
 use super::platform::wait;
-use super::platform::{get, runtime};
+use super::platform::{get, members, runtime};
 use crate::core::{
     browser_refusal, build_request, credential, is_loopback_host, timeout, ClientSecret, Error,
     ParsedUrl, TokenRequest, ALLOW_BROWSER_OPTION, BASE_URL_MUST,
@@ -169,24 +169,27 @@ fn base_url(value: &JsValue) -> Result<Option<ParsedUrl>, Error> {
 /// What JS `URL` makes of `text` (`None` where it throws): `baseUrl`'s, and the proxy's
 /// `upstream`.
 pub fn url_parts(text: &str) -> Option<ParsedUrl> {
-    let url = Url::new(text).ok()?;
-    // The parts are read as properties, through the one `Reflect.get` binding the module
-    // has anyway: seven getter bindings would cost more of the `.wasm` and its glue.
-    let part = |name| {
-        get(&url, name)
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default()
-    };
+    // One call and one string back, where a read of each part would cost a call and a string.
+    let joined = url_parts_joined(text)?;
+    let mut parts = joined.split('\n').map(String::from);
+    let mut part = || parts.next().unwrap_or_default();
     Some(ParsedUrl {
-        href: part("href"),
-        protocol: part("protocol"),
-        hostname: part("hostname"),
-        username: part("username"),
-        password: part("password"),
-        search: part("search"),
-        hash: part("hash"),
+        href: part(),
+        protocol: part(),
+        hostname: part(),
+        username: part(),
+        password: part(),
+        search: part(),
+        hash: part(),
     })
+}
+
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// `new URL(text)`'s href, protocol, hostname, username, password, search and hash,
+    /// joined by `\n`; `None` where `new URL` throws (glue.js).
+    #[wasm_bindgen(js_name = urlParts)]
+    fn url_parts_joined(text: &str) -> Option<String>;
 }
 
 /// The `signal` option: `None` for `undefined` or `null`.
@@ -194,7 +197,14 @@ pub fn url_parts(text: &str) -> Option<ParsedUrl> {
 /// # Errors
 /// `invalid_argument` for anything that is not an `AbortSignal`.
 pub fn signal(options: &JsValue) -> Result<Option<AbortSignal>, Error> {
-    let value = option(options, "signal")?;
+    signal_of(option(options, "signal")?)
+}
+
+/// The `signal` option of its value (see [`signal`]).
+///
+/// # Errors
+/// As [`signal`].
+pub fn signal_of(value: JsValue) -> Result<Option<AbortSignal>, Error> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
@@ -211,8 +221,7 @@ pub fn signal(options: &JsValue) -> Result<Option<AbortSignal>, Error> {
 ///
 /// # Errors
 /// `invalid_argument` for anything that is not a function.
-fn fetch(options: &JsValue) -> Result<Option<Function>, Error> {
-    let value = option(options, "fetch")?;
+fn fetch(value: JsValue) -> Result<Option<Function>, Error> {
     if value.is_undefined() {
         return Ok(None);
     }
@@ -222,9 +231,12 @@ fn fetch(options: &JsValue) -> Result<Option<Function>, Error> {
         .map_err(|_| Error::invalid_argument("fetch", "a function like the global fetch"))
 }
 
+/// The `RequestOptions` that [`read`] reads, in the order it checks them, and `signal`.
+const REQUEST_OPTION_NAMES: &str = "timeoutMs,baseUrl,fetch,dangerouslyAllowBrowser,signal";
+
 /// Reads and checks a token request: the credentials and the `RequestOptions` of `options`
-/// (`baseUrl`, `timeoutMs`, `fetch`, `dangerouslyAllowBrowser`), never its `signal`, which is
-/// each call's own. With `secret_function` (a `TokenClient` on a server), `client_secret` may
+/// (`baseUrl`, `timeoutMs`, `fetch`, `dangerouslyAllowBrowser`); and the value of its `signal`,
+/// read in the same call but not checked (each caller has its own rule for it). With `secret_function` (a `TokenClient` on a server), `client_secret` may
 /// also be a function that gives the secret for each request.
 ///
 /// # Errors
@@ -234,7 +246,7 @@ pub fn read(
     client_secret: &JsValue,
     options: &JsValue,
     secret_function: bool,
-) -> Result<Args, Error> {
+) -> Result<(Args, JsValue), Error> {
     let client_id = credential("clientId", string("clientId", client_id)?)?;
     #[cfg(feature = "server")]
     let secret_function = client_secret
@@ -256,14 +268,23 @@ pub fn read(
         "clientSecret",
         string("clientSecret", client_secret)?,
     )?);
-    let timeout_value = option(options, "timeoutMs")?;
-    let base = base_url(&option(options, "baseUrl")?)?;
+    // The options in one call, in the order they are checked in; the error of one whose
+    // reading threw comes where its own check would.
+    let read = members(options, REQUEST_OPTION_NAMES)
+        .ok_or_else(|| Error::invalid_argument("options", "an object"))?;
+    let option = |index: u32, name: &'static str| {
+        read.get(index)
+            .map_err(|()| Error::invalid_argument(name, "readable"))
+    };
+    let timeout_value = option(0, "timeoutMs")?;
+    let base = base_url(&option(1, "baseUrl")?)?;
     let timeout_ms = timeout((!timeout_value.is_undefined()).then(|| timeout_value.as_f64()))?;
-    let fetch = fetch(options)?;
+    let fetch = fetch(option(2, "fetch")?)?;
     // Only `true` opts in: anything else is refused, by the error that names the option.
-    let allow = option(options, ALLOW_BROWSER_OPTION)?;
+    let allow = option(3, ALLOW_BROWSER_OPTION)?;
     let request = build_request(&client_id, &secret, base.as_ref())?;
-    Ok(Args {
+    let signal = option(4, "signal")?;
+    let args = Args {
         secret,
         request,
         #[cfg(feature = "server")]
@@ -274,5 +295,6 @@ pub fn read(
         fetch,
         loopback: base.is_some_and(|base| is_loopback_host(&base.hostname)),
         allow_browser: allow.as_bool() == Some(true),
-    })
+    };
+    Ok((args, signal))
 }

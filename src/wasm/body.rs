@@ -2,16 +2,12 @@
 //! looks, read straight from the JS object (no walk over the rest, however large or deep).
 
 use alloc::vec::Vec;
-use js_sys::{Array, Object, JSON};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
 use crate::core::{Loose, ResponseBody, FIELD_DEPTH, MEMBER_NAMES};
 
-#[wasm_bindgen(module = "/src/wasm/glue.js")]
-extern "C" {
-    /// The members of `raw` named in `names`, in their order (glue.js).
-    fn members(raw: &JsValue, names: &str) -> Array;
-}
+use super::platform::Members;
 
 fn loose(value: &JsValue, depth: u8) -> Loose {
     if let Some(text) = value.as_string() {
@@ -48,27 +44,14 @@ fn loose(value: &JsValue, depth: u8) -> Loose {
     }
 }
 
-/// The body as `JSON.parse` gives it, and the members the core reads where it is a JSON
-/// object (not an array, not a scalar).
-pub fn parse(text: &str) -> (JsValue, Option<ResponseBody>) {
-    // Only an object can be a token or an error body, and a text that does not start like one
-    // need not be parsed: each exception caught through wasm-bindgen 0.2.130 grows linear
-    // memory (measured: about 40 B a call, up to some 2 MiB), and "Gateway Timeout" or an HTML
-    // page would otherwise throw on every call.
-    if !text.trim_start().starts_with('{') {
-        return (JsValue::UNDEFINED, None);
-    }
-    let Ok(raw) = JSON::parse(text) else {
-        return (JsValue::UNDEFINED, None);
-    };
-    if !raw.is_object() || Array::is_array(&raw) {
-        return (raw, None);
-    }
-    // Every member read in one call: `undefined` for each of the many that a body lacks.
-    let values = members(&raw, MEMBER_NAMES);
-    let body = ResponseBody::from_members(|index| {
-        let value = values.get(index as u32);
-        (!value.is_undefined()).then(|| loose(&value, FIELD_DEPTH))
-    });
-    (raw, Some(body))
+/// The members the core reads of a JSON object body, from what glue.js's `members` gave for
+/// [`MEMBER_NAMES`] (`undefined` where the body is no JSON object): only those the body has
+/// cross over one by one.
+pub fn response_body(members: JsValue) -> Option<ResponseBody> {
+    let read = Members::of(members, MEMBER_NAMES)?;
+    Some(ResponseBody::from_members(|index| {
+        let index = index as u32;
+        let value = (read.present & (1 << index) != 0).then(|| read.get(index).ok());
+        value.flatten().map(|value| loose(&value, FIELD_DEPTH))
+    }))
 }

@@ -6,15 +6,15 @@ use alloc::string::String;
 
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
-use web_sys::{AbortController, AbortSignal, Response};
+use web_sys::{AbortSignal, Response};
 
 use super::args::Args;
-use super::body::parse;
-use super::platform::{call_method, fetch, get, wait, Timer};
+use super::body::response_body;
+use super::platform::{call_method, fetch, get, wait};
 use crate::core::join;
 use crate::core::{
-    interpret_with, no_answer, read_body_whole, Error, ErrorCode, ResponseMeta, Token,
-    MAX_BODY_BYTES, REQUEST_HEADERS,
+    interpret_with, no_answer, Error, ErrorCode, ResponseBody, ResponseMeta, Token, MAX_BODY_BYTES,
+    MEMBER_NAMES, REQUEST_INIT,
 };
 
 /// A core error, with the JS value that caused it where there is one.
@@ -46,10 +46,16 @@ pub struct Fetched {
 
 /// What came back, before it is judged.
 struct Answer {
-    response: Response,
+    status: u16,
     received_at_ms: i64,
     text: String,
     body_too_large: bool,
+    retry_after: Option<String>,
+    date: Option<String>,
+    /// The body as `JSON.parse` gave it, where it is a JSON object.
+    raw: JsValue,
+    /// What the core reads of it.
+    body: Option<ResponseBody>,
 }
 
 /// The abort reason of the client's own timer: what tells a timeout from the caller's abort.
@@ -57,24 +63,26 @@ const TIMED_OUT: &str = "sehatmu-auth: timeoutMs passed";
 
 #[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
-    /// `fetch`'s `init` as an object literal, in one call (glue.js).
+    /// `fetch`'s `init` of the core's [`REQUEST_INIT`] parts, `body` and `signal`, in one call
+    /// (glue.js).
     #[wasm_bindgen(js_name = requestInit)]
-    #[allow(clippy::too_many_arguments)]
-    fn request_init_object(
-        method: &str,
-        content_type: &str,
-        content_type_value: &str,
-        accept: &str,
-        accept_value: &str,
-        body: &str,
-        signal: &AbortSignal,
-        redirect: &str,
-        credentials: &str,
-    ) -> JsValue;
+    fn request_init_object(parts: &str, body: &str, signal: &AbortSignal) -> JsValue;
 
-    /// `[text, tooLarge]` of a body's stream read up to `max` bytes, in one promise (glue.js).
-    #[wasm_bindgen(js_name = readLimited)]
-    fn read_limited(stream: &JsValue, max: u32) -> Promise;
+    /// `[text, tooLarge, retryAfter, date, raw, members]` of a response, its body read up to
+    /// `max` bytes, in one promise (glue.js).
+    #[wasm_bindgen(js_name = readAnswer)]
+    fn read_answer_js(response: &Response, max: u32, names: &str) -> Promise;
+
+    /// `[signal, abort, stop]` of a new `AbortController`, aborted with `reason` after `ms`
+    /// and with none when `signal` aborts, in one call (glue.js); `Err` where listening to
+    /// `signal` threw.
+    #[wasm_bindgen(catch)]
+    fn aborts(
+        ms: Option<f64>,
+        reason: &str,
+        signal: Option<&JsValue>,
+        keep_alive: bool,
+    ) -> Result<JsValue, JsValue>;
 
     /// `new Date(ms).toISOString()` (glue.js): the core's `format_iso`, by the platform.
     #[wasm_bindgen(js_name = isoString)]
@@ -83,19 +91,7 @@ extern "C" {
 
 /// `fetch`'s `init` for the token request, on `signal`.
 fn request_init(args: &Args, signal: &AbortSignal) -> JsValue {
-    let [(content_type, content_type_value), (accept, accept_value)] = REQUEST_HEADERS;
-    request_init_object(
-        "POST",
-        content_type,
-        content_type_value,
-        accept,
-        accept_value,
-        args.request.body.expose(),
-        signal,
-        // A 307/308 would re-send the body, secret included, to wherever it points.
-        "manual",
-        "omit",
-    )
+    request_init_object(REQUEST_INIT, args.request.body.expose(), signal)
 }
 
 /// The platform's reason for a failed fetch: its message, and its own cause's (Node puts
@@ -110,34 +106,28 @@ fn network_detail(error: &JsValue) -> String {
     }
 }
 
-/// A header's value, `None` where absent.
-fn header(response: &Response, name: &str) -> Option<String> {
-    response.headers().get(name).ok().flatten()
-}
-
-/// The body as text, never held past [`MAX_BODY_BYTES`]: whole where its length is known to
-/// be within it (the core decides), else read from its stream chunk by chunk, in JavaScript
-/// (one promise for the module to wait on, and no copy of each chunk into its memory). The flag
-/// says the body was longer (and its rest was left unread).
-async fn read_body(response: &Response) -> Result<(String, bool), JsValue> {
-    let response_type = get(response, "type")?.as_string().unwrap_or_default();
-    let length = header(response, "content-length");
-    let encoding = header(response, "content-encoding");
-    if read_body_whole(&response_type, length.as_deref(), encoding.as_deref()) {
-        let text = wait(response.text()?).await?;
-        return Ok((text.as_string().unwrap_or_default(), false));
-    }
-    let stream = get(response, "body")?;
-    if stream.is_null() || stream.is_undefined() {
-        return Ok((String::new(), false));
-    }
-    let read: Array = wait(read_limited(&stream, MAX_BODY_BYTES as u32))
-        .await?
-        .unchecked_into();
-    Ok((
-        read.get(0).as_string().unwrap_or_default(),
-        read.get(1).is_truthy(),
+/// The body's text, never held past [`MAX_BODY_BYTES`] (the flag says it was longer, and its
+/// rest was left unread), and the headers the core reads: all read in JavaScript, in one
+/// promise for the module to wait on (no copy of each chunk into its memory, no call per
+/// header).
+async fn read_answer(response: &Response, received_at_ms: i64) -> Result<Answer, JsValue> {
+    let read: Array = wait(read_answer_js(
+        response,
+        MAX_BODY_BYTES as u32,
+        MEMBER_NAMES,
     ))
+    .await?
+    .unchecked_into();
+    Ok(Answer {
+        status: response.status(),
+        received_at_ms,
+        text: read.get(0).as_string().unwrap_or_default(),
+        body_too_large: read.get(1).is_truthy(),
+        retry_after: read.get(2).as_string(),
+        date: read.get(3).as_string(),
+        raw: read.get(4),
+        body: response_body(read.get(5)),
+    })
 }
 
 /// Sends the request and reads the whole answer; `now` stamps its arrival.
@@ -147,14 +137,7 @@ async fn send(args: &Args, signal: &AbortSignal, now: &dyn Fn() -> i64) -> Resul
     let response: Response = wait(fetch(args.fetch.as_ref(), &url, &init)?)
         .await?
         .unchecked_into();
-    let received_at_ms = now();
-    let (text, body_too_large) = read_body(&response).await?;
-    Ok(Answer {
-        response,
-        received_at_ms,
-        text,
-        body_too_large,
-    })
+    read_answer(&response, now()).await
 }
 
 /// Whether `signal` has aborted.
@@ -197,6 +180,26 @@ impl Drop for OnAbort<'_> {
     }
 }
 
+/// The abort of one exchange (glue.js's `aborts`).
+struct Aborts {
+    /// The signal the request is sent with.
+    signal: AbortSignal,
+    /// Aborts it, with no reason.
+    abort: Function,
+    /// Clears the timer and stops listening to the caller's signal.
+    stop: Function,
+}
+
+impl From<Array> for Aborts {
+    fn from(parts: Array) -> Self {
+        Self {
+            signal: parts.get(0).unchecked_into(),
+            abort: parts.get(1).unchecked_into(),
+            stop: parts.get(2).unchecked_into(),
+        }
+    }
+}
+
 /// Sends `args`' request and reads the answer, with the timeout and the caller's `signal`.
 ///
 /// # Errors
@@ -216,31 +219,23 @@ async fn exchange(
         error: Error::network(url, &network_detail(&cause)),
         cause: Some(cause),
     };
-    let controller = AbortController::new().map_err(network)?;
-    // `controller.abort` bound to the controller, for the timer (with its own reason) and the
-    // caller's signal: JS functions, so that no Rust closure is made per request.
-    let abort: Function = get(&controller, "abort").map_err(network)?.unchecked_into();
-    let timer = args.timeout_ms.map(|ms| {
-        let on_timeout: Function = abort.bind1(&controller, &TIMED_OUT.into()).unchecked_into();
-        Timer::start(&on_timeout, ms, &JsValue::UNDEFINED, keep_alive)
-    });
-    let forward = match signal {
-        Some(signal) => {
-            let on_abort: Function = abort
-                .bind1(&controller, &JsValue::UNDEFINED)
-                .unchecked_into();
-            Some(OnAbort::listen(signal, on_abort).map_err(network)?)
-        }
-        None => None,
-    };
-    let own_signal: AbortSignal = get(&controller, "signal")
-        .map_err(network)?
-        .unchecked_into();
+    let Aborts {
+        signal: own_signal,
+        abort,
+        stop,
+    } = aborts(
+        args.timeout_ms,
+        TIMED_OUT,
+        signal.map(AbortSignal::as_ref),
+        keep_alive,
+    )
+    .map_err(network)?
+    .unchecked_into::<Array>()
+    .into();
     let result = send(args, &own_signal, now).await;
-    drop(timer);
-    drop(forward);
+    let _ = stop.call0(&JsValue::UNDEFINED);
     if result.as_ref().is_ok_and(|answer| answer.body_too_large) {
-        let _ = abort.call0(&controller); // closes the connection under the rest of the body
+        let _ = abort.call0(&JsValue::UNDEFINED); // closes the connection under the rest of the body
     }
     result.map_err(|cause| {
         let timed_out = own_signal.reason() == TIMED_OUT;
@@ -266,13 +261,11 @@ pub async fn fetch_token(
     keep_alive: bool,
 ) -> Result<Fetched, Failure> {
     let answer = exchange(args, signal, now, keep_alive).await?;
-    let (raw, fields) = parse(&answer.text);
-    let retry_after = header(&answer.response, "retry-after");
-    let date = header(&answer.response, "date");
+    let (raw, fields) = (answer.raw, answer.body);
     let meta = ResponseMeta {
-        status: answer.response.status(),
-        retry_after: retry_after.as_deref(),
-        date: date.as_deref(),
+        status: answer.status,
+        retry_after: answer.retry_after.as_deref(),
+        date: answer.date.as_deref(),
         received_at_ms: answer.received_at_ms,
         body_too_large: answer.body_too_large,
     };

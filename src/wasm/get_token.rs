@@ -15,8 +15,8 @@ async fn run(
     client_secret: &JsValue,
     options: &JsValue,
 ) -> Result<JsValue, Failure> {
-    let args = args::read(client_id, client_secret, options, false)?;
-    let signal = args::signal(options)?;
+    let (args, signal) = args::read(client_id, client_secret, options, false)?;
+    let signal = args::signal_of(signal)?;
     if let Some(refusal) = args.browser_refusal() {
         return Err(refusal.into());
     }

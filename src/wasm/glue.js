@@ -50,28 +50,38 @@ export function accessToken(accessToken, accessTokenExpiresAt, expiresAt, client
 }
 
 /**
- * The text of `stream`, a response's body, read to its end or up to the first chunk that would
- * take it past `max` bytes (the stream is then cancelled, which tells the connection under it
- * that the rest is not wanted): `[text, tooLarge]`. Decoded as `Response.text()` decodes.
+ * What the core reads of a token response, in one promise:
+ * `[text, tooLarge, retryAfter, date, raw, members]`.
+ * - The text is the body's, read from its stream to its end or up to the first chunk that
+ *   would take it past `max` bytes (the stream is then cancelled, which tells the connection
+ *   under it that the rest is not wanted), decoded as `Response.text()` decodes.
+ * - The two headers are `undefined` where absent or unreadable.
+ * - `raw` is the text as `JSON.parse` gives it where it is a JSON object, else `undefined`
+ *   (only an object can be a token or an error body: a text that does not start like one is
+ *   not parsed, so "Gateway Timeout" or an HTML page costs no exception);
+ * - `members` is `members(raw, names)` where `raw` is one.
  */
-export async function readLimited(stream, max) {
-  const reader = stream.getReader();
+export async function readAnswer(response, max, names) {
+  const stream = response.body;
   const chunks = [];
   let length = 0;
   let tooLarge = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (length + value.length > max) {
-      tooLarge = true;
-      reader.cancel().catch(() => {});
-      break;
+  if (stream !== null && stream !== undefined) {
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (length + value.length > max) {
+        tooLarge = true;
+        reader.cancel().catch(() => {});
+        break;
+      }
+      chunks.push(value);
+      length += value.length;
     }
-    chunks.push(value);
-    length += value.length;
+    // The reader is not released: the stream is over, and Node's releaseLock() makes a
+    // TypeError (with its stack) to reject a wait that no one has.
   }
-  // The reader is not released: the stream is over, and Node's releaseLock() makes a TypeError
-  // (with its stack) to reject a wait that no one has.
   let bytes = chunks[0] ?? new Uint8Array(0);
   if (chunks.length > 1) {
     bytes = new Uint8Array(length);
@@ -81,27 +91,112 @@ export async function readLimited(stream, max) {
       at += chunk.length;
     }
   }
-  return [new TextDecoder().decode(bytes), tooLarge];
+  const header = (name) => {
+    try {
+      return response.headers.get(name) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const text = new TextDecoder().decode(bytes);
+  let raw;
+  if (/^\s*\{/.test(text)) {
+    try {
+      raw = JSON.parse(text);
+    } catch {}
+  }
+  return [text, tooLarge, header("retry-after"), header("date"), raw, raw === undefined ? undefined : members(raw, names)];
 }
 
-/** The last `names` that `members` split, and its parts. */
-let memberNames = "";
-let memberList = [];
+/** `names` (joined by `,`) split, by the text they were split from. */
+const nameLists = new Map();
 
 /**
- * The members of `raw` (a parsed JSON object) named in `names` (joined by `,`), in their order,
- * `undefined` where it has none: one call where a read of each name would cost one each.
+ * The members of `object` named in `names` (joined by `,`), in their order, `undefined` where
+ * it has none, then a number with bit `i` set where member `i` is not `undefined` (at most 31
+ * names): one call where a read of each name would cost one each. No members for `undefined`
+ * or `null`; `null` for any other value that is not an object. Where reading a member throws,
+ * the members before it only (and no number).
  */
-export function members(raw, names) {
-  if (names !== memberNames) {
-    memberNames = names;
-    memberList = names.split(",");
+export function members(object, names) {
+  let list = nameLists.get(names);
+  if (list === undefined) {
+    list = names.split(",");
+    nameLists.set(names, list);
   }
-  return memberList.map((name) => raw[name]);
+  if (object === undefined || object === null) object = {};
+  else if (typeof object !== "object") return null;
+  const values = [];
+  let present = 0;
+  for (const name of list) {
+    let value;
+    try {
+      value = object[name];
+    } catch {
+      return values;
+    }
+    if (value !== undefined) present |= 1 << values.length;
+    values.push(value);
+  }
+  values.push(present);
+  return values;
 }
 
-/** `fetch`'s `init` for a request with two headers: one object literal, one shape for V8. */
-export function requestInit(method, name1, value1, name2, value2, body, signal, redirect, credentials) {
+/**
+ * A new `AbortController` for one exchange, in one call: aborted with `reason` after `ms` (no
+ * timer where `ms` is `undefined`; in Node, one that keeps the process alive only where
+ * `keepAlive`), and with no reason when `signal` (the caller's, if any) aborts.
+ * `[signal, abort, stop]`: the controller's signal, a function that aborts it, and one that
+ * clears the timer and stops listening to `signal`.
+ */
+export function aborts(ms, reason, signal, keepAlive) {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  let timer;
+  if (ms !== undefined) {
+    timer = setTimeout(() => controller.abort(reason), ms);
+    if (!keepAlive) timer.unref?.();
+  }
+  signal?.addEventListener("abort", abort);
+  const stop = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", abort);
+  };
+  return [controller.signal, abort, stop];
+}
+
+/** The last text `urlParts` parsed, and its parts: the same base URL is read for every `getToken()`. */
+let lastUrl = [];
+
+/**
+ * `new URL(text)`'s href, protocol, hostname, username, password, search and hash, joined by
+ * a line feed (the URL parser drops every tab and line feed, so no part has one), in one call;
+ * `undefined` where `new URL` throws.
+ */
+export function urlParts(text) {
+  if (text === lastUrl[0]) return lastUrl[1];
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  const parts = [url.href, url.protocol, url.hostname, url.username, url.password, url.search, url.hash].join("\n");
+  lastUrl = [text, parts];
+  return parts;
+}
+
+/** `parts` (joined by a line feed) split, by the text they were split from. */
+let initParts = ["", []];
+
+/**
+ * `fetch`'s `init` of a token request: `parts` (joined by a line feed) are its method, two
+ * headers (name, value), `redirect` and `credentials` (src/core decides them); one object
+ * literal, one shape for V8.
+ */
+export function requestInit(parts, body, signal) {
+  if (parts !== initParts[0]) initParts = [parts, parts.split("\n")];
+  const [method, name1, value1, name2, value2, redirect, credentials] = initParts[1];
   return { method, headers: { [name1]: value1, [name2]: value2 }, body, signal, redirect, credentials };
 }
 

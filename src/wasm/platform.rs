@@ -89,6 +89,64 @@ pub fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
     Reflect::get(target, &JsValue::from_str(key))
 }
 
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
+extern "C" {
+    /// The members of `object` named in `names`, then the bits of those present (glue.js).
+    #[wasm_bindgen(js_name = members)]
+    fn members_of(object: &JsValue, names: &str) -> JsValue;
+}
+
+/// Members of an object, read in one call by [`members`].
+pub struct Members {
+    values: Array,
+    /// Bit `i` set where member `i` may be there (is not `undefined`).
+    pub present: u32,
+    /// How many were read: all, unless reading one threw (the one at this index).
+    read: u32,
+}
+
+impl Members {
+    /// Member `index`'s value; `Err` where it was not read, because reading it (or one before
+    /// it) threw.
+    pub fn get(&self, index: u32) -> Result<JsValue, ()> {
+        if index < self.read {
+            Ok(self.values.get(index))
+        } else {
+            Err(())
+        }
+    }
+}
+
+/// The members of `object` named in `names` (joined by `,`; at most 31 names), read in one
+/// call where a read of each would cost one each, with their names written once as JS
+/// literals rather than decoded from the `.wasm`'s memory for every read. `undefined` and
+/// `null` have no members; `None` for any other value that is not an object.
+pub fn members(object: &JsValue, names: &str) -> Option<Members> {
+    Members::of(members_of(object, names), names)
+}
+
+impl Members {
+    /// What glue.js's `members` gave for `names`, `values` (`None` where that is no array).
+    pub fn of(values: JsValue, names: &str) -> Option<Members> {
+        if !values.is_object() {
+            return None;
+        }
+        let values: Array = values.unchecked_into();
+        let count = names.split(',').count() as u32;
+        let length = values.length();
+        let (present, read) = if length > count {
+            (values.get(count).as_f64().unwrap_or(0.0) as u32, count)
+        } else {
+            (((1u64 << length.min(32)) - 1) as u32, length)
+        };
+        Some(Members {
+            values,
+            present,
+            read,
+        })
+    }
+}
+
 /// `target.method(...args)`: a store's `get`, a signal's
 /// `addEventListener`. `Err` where it is no function or throws.
 pub fn call_method(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {

@@ -113,8 +113,8 @@ impl Client {
         #[cfg(feature = "server")] tenancy: Option<(Rc<Listeners>, JsValue)>,
     ) -> Result<Rc<Client>, Error> {
         let read = |name| args::option(options, name);
-        let args = args::read(client_id, client_secret, options, true)?;
-        if !read("signal")?.is_undefined() {
+        let (args, signal) = args::read(client_id, client_secret, options, true)?;
+        if !signal.is_undefined() {
             return Err(Error::invalid_argument(
                 "signal",
                 "given to each call (getToken({ signal })), not to the TokenClient",

@@ -71,6 +71,15 @@ impl Cache {
         usable_until.saturating_sub(now_ms) > self.skew_ms(refresh_skew_ms)
     }
 
+    /// The instant until which [`Cache::plan`] answers [`Plan::UseCached`] to every call that
+    /// does not force, for as long as nothing changes the cache: the moment its token stops
+    /// being fresh (a fresh token is served while the server's wait runs too). `None` without
+    /// a token. The facade memoises its warm answer until then.
+    pub fn fresh_until(&self, refresh_skew_ms: i64) -> Option<i64> {
+        self.usable_until
+            .map(|until| until.saturating_sub(self.skew_ms(refresh_skew_ms)))
+    }
+
     /// The plan for a call at `now_ms`. The server's wait blocks every request, `force`d ones
     /// too, but not a cached token that is still valid when the caller did not force.
     pub fn plan(&self, now_ms: i64, force: bool, refresh_skew_ms: i64) -> Plan {
@@ -212,6 +221,23 @@ mod tests {
         assert_eq!(cache.plan(999_999, true, SKEW), Plan::Fetch);
         assert_eq!(cache.plan(1_000_000, false, SKEW), Plan::Fetch);
         assert_eq!(cache.plan(2_000_000, false, SKEW), Plan::Fetch);
+    }
+
+    #[test]
+    fn the_cached_token_is_used_until_fresh_until_and_not_from_then_on() {
+        for cache in [cached(1_000_000), cached(60_000)] {
+            let until = cache.fresh_until(SKEW).unwrap();
+            let mut blocked = cache;
+            blocked.block_until(2_000_000);
+            for now in [0, until / 2, until - 1] {
+                assert_eq!(cache.plan(now, false, SKEW), Plan::UseCached);
+                assert_eq!(blocked.plan(now, false, SKEW), Plan::UseCached);
+            }
+            // Then the plan changes (where the server's wait runs, it keeps the valid token).
+            assert_eq!(cache.plan(until, false, SKEW), Plan::RefreshAhead);
+        }
+        assert_eq!(cached(60_000).fresh_until(SKEW), Some(30_000)); // half the lifetime
+        assert_eq!(Cache::default().fresh_until(SKEW), None);
     }
 
     #[test]

@@ -63,6 +63,8 @@ inline_wasm() { # $1: the folder of a build's glue and .wasm
 }
 
 build server pkg/server
+# The warm path of TokenClient in the server glues (why: src/wasm/warm.rs).
+node scripts/warm-path.mjs pkg/server/sehatmu_auth.cjs pkg/server/sehatmu_auth.js
 inline_wasm pkg/server
 build browser pkg --no-default-features
 # Only the web glue of the browser build ships. It is what a page with no bundler downloads, so

@@ -51,8 +51,13 @@ function inlineSnippets(text, glue, direct) {
     written.add(path);
     return inline(glue, path, [...(cjsNames ?? esmNames).split(", "), ...(direct.get(path) ?? [])]);
   });
-  // A file whose every function the .wasm imports directly has no line of its own.
-  return text.replace(/^\0snippet (.+)\n/gm, (_, path) => (written.has(path) ? "" : inline(glue, path, direct.get(path)) + "\n"));
+  // A file whose every function the .wasm imports directly has no line of its own: it is
+  // written where the first of its namespace imports was (wasm-bindgen may write several).
+  return text.replace(/^\0snippet (.+)\n/gm, (_, path) => {
+    if (written.has(path)) return "";
+    written.add(path);
+    return inline(glue, path, direct.get(path)) + "\n";
+  });
 }
 
 for (const glue of glues) {

@@ -27,6 +27,8 @@ mod store;
 mod token_client;
 #[cfg(feature = "server")]
 mod token_clients;
+#[cfg(feature = "server")]
+mod warm;
 
 pub use get_token::get_token;
 pub use token_client::TokenClient;

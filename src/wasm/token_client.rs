@@ -22,6 +22,8 @@ use super::events::Listeners;
 use super::exchange::{aborted, has_aborted, Failure, OnAbort};
 use super::platform::{call_method, get, promise, settler, wait};
 use super::store::Store;
+#[cfg(feature = "server")]
+use super::warm::Warm;
 use crate::core::{client_settings, Cache, ClientSettings, Error, Need, Plan};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -98,6 +100,9 @@ pub(super) struct Client {
     /// (its header).
     #[cfg(feature = "server")]
     on_rejected: core::cell::OnceCell<Function>,
+    /// The answers of a warm call, for the glue to give without a call into the module.
+    #[cfg(feature = "server")]
+    warm: Warm,
 }
 
 impl Client {
@@ -146,6 +151,8 @@ impl Client {
             state: RefCell::default(),
             #[cfg(feature = "server")]
             on_rejected: core::cell::OnceCell::new(),
+            #[cfg(feature = "server")]
+            warm: Warm::default(),
         }))
     }
 
@@ -194,11 +201,15 @@ impl Client {
 
     /// The cache, for a refresh to update between its steps (never across an await).
     pub(super) fn cache(&self) -> core::cell::RefMut<'_, Cache> {
+        #[cfg(feature = "server")]
+        self.warm.forget();
         core::cell::RefMut::map(self.state.borrow_mut(), |state| &mut state.cache)
     }
 
     /// `token` is the client's token now (the cache already says until when).
     pub(super) fn keep(&self, token: &JsValue) {
+        #[cfg(feature = "server")]
+        self.warm.forget();
         self.state.borrow_mut().token = Some(Held {
             token: token.clone(),
             resolved: Promise::resolve(token),
@@ -232,7 +243,18 @@ impl Client {
                 .cache
                 .plan(now, need == Need::New, self.settings.refresh_skew_ms);
             match (plan, &state.token) {
-                (Plan::UseCached, Some(held)) => return Ok((held.resolved.clone(), false)),
+                (Plan::UseCached, Some(held)) => {
+                    #[cfg(feature = "server")]
+                    if self.clock.is_none() {
+                        let skew = self.settings.refresh_skew_ms;
+                        let custom = self.args.fetch.as_ref();
+                        let (promise, header) = (&held.resolved, &held.header);
+                        let on_rejected = self.on_rejected();
+                        self.warm
+                            .share(&state.cache, skew, promise, header, custom, on_rejected);
+                    }
+                    return Ok((held.resolved.clone(), false));
+                }
                 (Plan::RefreshAhead, Some(held)) => {
                     if state.flight.is_some() {
                         return Ok((held.resolved.clone(), false));
@@ -420,6 +442,8 @@ impl Client {
     /// A header that is not the held token's (or not a header) was the token of a request the
     /// client has replaced since, or none of the client's: the token any call would get.
     fn rejected(&self, header: &JsValue) -> Need {
+        #[cfg(feature = "server")]
+        self.warm.forget();
         let mut state = self.state.borrow_mut();
         let current = state
             .token
@@ -548,12 +572,22 @@ impl TokenClient {
         self.client.fetch(input, init)
     }
 
+    /// The warm memo that the server glue's `getToken()`, `authorizationHeader()` and `fetch()`
+    /// answer from (src/wasm/warm.rs): not part of the API.
+    #[cfg(feature = "server")]
+    #[wasm_bindgen(getter = __memo, skip_typescript)]
+    pub fn memo(&self) -> JsValue {
+        self.client.warm.memo()
+    }
+
     /// Forgets the cached token, in the store too.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn clear(&self) -> Promise {
         let client = Rc::clone(&self.client);
         promise(async move {
             {
+                #[cfg(feature = "server")]
+                client.warm.forget();
                 let mut state = client.state.borrow_mut();
                 state.cache.clear();
                 state.token = None;

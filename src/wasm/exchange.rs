@@ -6,11 +6,11 @@ use alloc::string::String;
 
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
-use web_sys::{AbortSignal, Response};
+use web_sys::AbortSignal;
 
 use super::args::Args;
 use super::body::response_body;
-use super::platform::{call_method, fetch, get, wait};
+use super::platform::{call_method, get, wait};
 use crate::core::join;
 use crate::core::{
     interpret_with, no_answer, Error, ErrorCode, ResponseBody, ResponseMeta, Token, MAX_BODY_BYTES,
@@ -68,10 +68,17 @@ extern "C" {
     #[wasm_bindgen(js_name = requestInit)]
     fn request_init_object(parts: &str, body: &str, signal: &AbortSignal) -> JsValue;
 
-    /// `[text, tooLarge, retryAfter, date, raw, members]` of a response, its body read up to
-    /// `max` bytes, in one promise (glue.js).
-    #[wasm_bindgen(js_name = readAnswer)]
-    fn read_answer_js(response: &Response, max: u32, names: &str) -> Promise;
+    /// `fetch(input, init)` (through `custom` where given) and
+    /// `[status, text, tooLarge, retryAfter, date, raw, members]` of its answer, the body read
+    /// up to `max` bytes, in one promise (glue.js).
+    #[wasm_bindgen(js_name = fetchAnswer)]
+    fn fetch_answer(
+        custom: Option<&Function>,
+        input: &JsValue,
+        init: &JsValue,
+        max: u32,
+        names: &str,
+    ) -> Promise;
 
     /// `[signal, abort, stop]` of a new `AbortController`, aborted with `reason` after `ms`
     /// and with none when `signal` aborts, in one call (glue.js); `Err` where listening to
@@ -106,38 +113,28 @@ fn network_detail(error: &JsValue) -> String {
     }
 }
 
-/// The body's text, never held past [`MAX_BODY_BYTES`] (the flag says it was longer, and its
-/// rest was left unread), and the headers the core reads: all read in JavaScript, in one
-/// promise for the module to wait on (no copy of each chunk into its memory, no call per
-/// header).
-async fn read_answer(response: &Response, received_at_ms: i64) -> Result<Answer, JsValue> {
-    let read: Array = wait(read_answer_js(
-        response,
-        MAX_BODY_BYTES as u32,
-        MEMBER_NAMES,
-    ))
-    .await?
-    .unchecked_into();
-    Ok(Answer {
-        status: response.status(),
-        received_at_ms,
-        text: read.get(0).as_string().unwrap_or_default(),
-        body_too_large: read.get(1).is_truthy(),
-        retry_after: read.get(2).as_string(),
-        date: read.get(3).as_string(),
-        raw: read.get(4),
-        body: response_body(read.get(5)),
-    })
-}
-
-/// Sends the request and reads the whole answer; `now` stamps its arrival.
+/// Sends the request and reads the whole answer, in JavaScript and in one promise for the
+/// module to wait on (no copy of each chunk into its memory, no call per header): the body's
+/// text never held past [`MAX_BODY_BYTES`] (the flag says it was longer, and its rest was left
+/// unread), and the headers and members the core reads. `now` stamps its arrival.
 async fn send(args: &Args, signal: &AbortSignal, now: &dyn Fn() -> i64) -> Result<Answer, JsValue> {
     let init = request_init(args, signal);
     let url = JsValue::from_str(&args.request.url);
-    let response: Response = wait(fetch(args.fetch.as_ref(), &url, &init)?)
+    let custom = args.fetch.as_ref();
+    let max = MAX_BODY_BYTES as u32;
+    let read: Array = wait(fetch_answer(custom, &url, &init, max, MEMBER_NAMES))
         .await?
         .unchecked_into();
-    read_answer(&response, now()).await
+    Ok(Answer {
+        status: read.get(0).as_f64().unwrap_or(0.0) as u16,
+        received_at_ms: now(),
+        text: read.get(1).as_string().unwrap_or_default(),
+        body_too_large: read.get(2).is_truthy(),
+        retry_after: read.get(3).as_string(),
+        date: read.get(4).as_string(),
+        raw: read.get(5),
+        body: response_body(read.get(6)),
+    })
 }
 
 /// Whether `signal` has aborted.

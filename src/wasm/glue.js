@@ -50,8 +50,8 @@ export function accessToken(accessToken, accessTokenExpiresAt, expiresAt, client
 }
 
 /**
- * What the core reads of a token response, in one promise:
- * `[text, tooLarge, retryAfter, date, raw, members]`.
+ * `send(custom, input, init)`, and what the core reads of its answer, in one promise:
+ * `[status, text, tooLarge, retryAfter, date, raw, members]`.
  * - The text is the body's, read from its stream to its end or up to the first chunk that
  *   would take it past `max` bytes (the stream is then cancelled, which tells the connection
  *   under it that the rest is not wanted), decoded as `Response.text()` decodes.
@@ -61,7 +61,8 @@ export function accessToken(accessToken, accessTokenExpiresAt, expiresAt, client
  *   not parsed, so "Gateway Timeout" or an HTML page costs no exception);
  * - `members` is `members(raw, names)` where `raw` is one.
  */
-export async function readAnswer(response, max, names) {
+export async function fetchAnswer(custom, input, init, max, names) {
+  const response = await send(custom, input, init);
   const stream = response.body;
   const chunks = [];
   let length = 0;
@@ -105,7 +106,8 @@ export async function readAnswer(response, max, names) {
       raw = JSON.parse(text);
     } catch {}
   }
-  return [text, tooLarge, header("retry-after"), header("date"), raw, raw === undefined ? undefined : members(raw, names)];
+  const read = raw === undefined ? undefined : members(raw, names);
+  return [response.status, text, tooLarge, header("retry-after"), header("date"), raw, read];
 }
 
 /** `names` (joined by `,`) split, by the text they were split from. */

@@ -309,33 +309,75 @@ function nodeTarget(req) {
   return typeof req.originalUrl === "string" ? req.originalUrl : req.url ?? "/";
 }
 
+/**
+ * A request-target that the URL parser reads the same whether it is resolved against a base URL
+ * or appended to that base's root (fuzzed against `new URL(target, base)`): a path that starts
+ * with neither `//` nor `/\` (which would name a host), with no tab or newline (which the parser
+ * drops before it reads anything).
+ */
+const PLAIN_TARGET = /^\/(?![/\\])[^\t\n\r]*$/;
+
+/** `scheme://host` of a Node request → the root URL its targets resolve against, less its `/`: parsed once per host, not per request. */
+const roots = new Map();
+
+/** The URL of a Node request's `Request`: its target resolved against `scheme://Host` (`http://localhost` where that is no URL). */
+function nodeUrl(req, target) {
+  const path = target.startsWith("/") ? target : "/";
+  let base;
+  try {
+    base = `${req.socket?.encrypted ? "https" : "http"}://${req.headers.host ?? "localhost"}`;
+  } catch {
+    base = "http://localhost";
+  }
+  if (PLAIN_TARGET.test(path)) {
+    let root = roots.get(base);
+    if (root === undefined) {
+      root = resolved("/", base).slice(0, -1);
+      if (roots.size >= 64) roots.clear();
+      roots.set(base, root);
+    }
+    return root + path;
+  }
+  return resolved(path, base);
+}
+
+/** `path` resolved against `base`, or against `http://localhost` where that fails. */
+function resolved(path, base) {
+  try {
+    return new URL(path, base).href;
+  } catch {
+    return new URL(path, "http://localhost").href;
+  }
+}
+
 /** A `Request` for a Node `IncomingMessage` whose request-target is `target`. */
 function nodeRequest(req, target, signal) {
+  const url = nodeUrl(req, target);
+  const method = req.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD";
+  const body = hasBody ? nodeBody(req) : undefined;
+  const duplex = hasBody ? "half" : undefined;
+  const raw = req.rawHeaders;
+  const pairs = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (!raw[i].startsWith(":")) pairs.push([raw[i], raw[i + 1]]); // not HTTP/2 pseudo-headers
+  }
+  try {
+    return new Request(url, { method, headers: pairs, body, duplex, signal });
+  } catch {
+    // A header the Fetch API refuses (it is not forwarded anyway), or a method it refuses
+    // (CONNECT, TRACE, TRACK), which throws again below. The constructor reads the body only
+    // after the headers, so the stream is still unread.
+  }
   const headers = new Headers();
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i].startsWith(":")) continue; // HTTP/2 pseudo-headers
+  for (const [name, value] of pairs) {
     try {
-      headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+      headers.append(name, value);
     } catch {
       // a header the Fetch API refuses: not forwarded anyway
     }
   }
-  let url;
-  try {
-    const scheme = req.socket?.encrypted ? "https" : "http";
-    url = new URL(target.startsWith("/") ? target : "/", `${scheme}://${req.headers.host ?? "localhost"}`);
-  } catch {
-    url = new URL(target.startsWith("/") ? target : "/", "http://localhost");
-  }
-  const method = req.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
-  return new Request(url, {
-    method,
-    headers,
-    body: hasBody ? nodeBody(req) : undefined,
-    duplex: hasBody ? "half" : undefined,
-    signal,
-  });
+  return new Request(url, { method, headers, body, duplex, signal });
 }
 
 /** Sets the status line and `headers` (`[name, value]` pairs, `Set-Cookie` with an array value) on `res`, and sends them. */

@@ -274,6 +274,35 @@ describe("the path rule (raw request-targets, as a Node server receives them)", 
     for (const method of ["TRACE", "CONNECT"]) assert.equal((await callRaw(proxy, "/fhir/x", { method })).status, 405);
     assert.equal(client.fetches.length, 0);
   });
+
+  test("the Request that authorize sees from Node: the target resolved against the Host as `new URL` resolves it, every header the Fetch API takes", async () => {
+    const seen = [];
+    const proxy = createProxy({ client: fakeClient(), authorize: (request) => (seen.push(request), false) });
+    const hosts = ["app.example", "APP.example:80", "u:p@app.example", "app.example/x?y#z", "app.example\\x", "[::1]:3000", "127.1", "bad host", "app.example:99999", ""];
+    const targets = ["/fhir/Patient?a=1", "/", "//evil.example/fhir", "/\\evil.example", "/\t/evil.example", "/fhir/a\tb", "/a b/é?c#d", "/fhir/../x", "*", "http://other.example/fhir", "///"];
+    for (const host of hosts) {
+      for (const target of targets) {
+        // What the listener has always made: `new URL(target, scheme://Host)`, else against http://localhost.
+        const path = target.startsWith("/") ? target : "/";
+        let expected;
+        try {
+          let url;
+          try {
+            url = new URL(path, `http://${host}`);
+          } catch {
+            url = new URL(path, "http://localhost");
+          }
+          expected = new Request(url).url;
+        } catch {
+          expected = 405;
+        }
+        const { status } = await callRaw(proxy, target, { headers: { Host: host, Accept: "a", accept: "b", "X-Bad Name": "v", Prefer: " p " } });
+        const request = status === 401 ? seen.pop() : undefined;
+        assert.equal(request?.url ?? status, expected, `${JSON.stringify(host)} ${JSON.stringify(target)}`);
+        if (request) assert.deepEqual([...request.headers], [["accept", "a, b"], ["host", host], ["prefer", "p"]]);
+      }
+    }
+  });
 });
 
 describe("authorize", () => {

@@ -118,6 +118,11 @@ function requestHeaders(incoming) {
   return headers;
 }
 
+/** The comma-separated tokens of a header's value, lower-cased and trimmed. */
+function tokens(value) {
+  return value.toLowerCase().split(",").map((t) => t.trim());
+}
+
 /**
  * The API's response headers as they go back to the browser: `[name, value]` pairs, one per
  * name (a `Headers`' own iteration, which joins repeated ones; `Set-Cookie`, the one it keeps
@@ -125,13 +130,23 @@ function requestHeaders(incoming) {
  * `setHeader` calls.
  */
 function keptResponseHeaders(upstream) {
-  const kept = [];
-  const listed = (upstream.get("connection") ?? "").toLowerCase().split(",").map((t) => t.trim());
-  const codings = (upstream.get("content-encoding") ?? "").toLowerCase().split(",").map((t) => t.trim()).filter(Boolean);
+  // One walk over the headers (a `Headers`' iteration gives each name once, its values joined
+  // as `get` joins them), noting the two whose values rule the others out.
+  const all = [];
+  let connection = null;
+  let encoding = null;
+  for (const entry of upstream) {
+    all.push(entry);
+    if (entry[0] === "connection") connection = entry[1];
+    else if (entry[0] === "content-encoding") encoding = entry[1];
+  }
+  const listed = connection === null ? [] : tokens(connection);
   // fetch hands over the decoded body but leaves Content-Encoding (and the encoded length) in place.
+  const codings = encoding === null ? [] : tokens(encoding).filter(Boolean);
   const decoded = codings.length > 0 && codings.every((c) => DECODED_BY_FETCH.has(c));
-  for (const [name, value] of upstream) {
-    if (DROPPED_RESPONSE_HEADERS.has(name) || listed.includes(name) || name.startsWith(DROPPED_PREFIX)) continue;
+  const kept = [];
+  for (const [name, value] of all) {
+    if (DROPPED_RESPONSE_HEADERS.has(name) || name.startsWith(DROPPED_PREFIX) || listed.includes(name)) continue;
     if (decoded && (name === "content-encoding" || name === "content-length")) continue;
     // fetch keeps the whitespace around a value as it came (`x-a:  v \t `); a `Headers` strips
     // it, so the value is stripped here and both ways out send the same bytes.

@@ -235,9 +235,10 @@ fn fetch(value: JsValue) -> Result<Option<Function>, Error> {
 const REQUEST_OPTION_NAMES: &str = "timeoutMs,baseUrl,fetch,dangerouslyAllowBrowser,signal";
 
 /// Reads and checks a token request: the credentials and the `RequestOptions` of `options`
-/// (`baseUrl`, `timeoutMs`, `fetch`, `dangerouslyAllowBrowser`); and the value of its `signal`,
-/// read in the same call but not checked (each caller has its own rule for it). With `secret_function` (a `TokenClient` on a server), `client_secret` may
-/// also be a function that gives the secret for each request.
+/// (`baseUrl`, `timeoutMs`, `fetch`, `dangerouslyAllowBrowser`); and the value of its
+/// `signal`, read in the same call but not checked (each caller has its own rule for it).
+/// With `secret_function` (a `TokenClient` on a server), `client_secret` may also be a
+/// function that gives the secret for each request.
 ///
 /// # Errors
 /// `invalid_argument`, naming the first argument or option at fault.

@@ -45,8 +45,8 @@ fn loose(value: &JsValue, depth: u8) -> Loose {
 }
 
 /// The members the core reads of a JSON object body, from what glue.js's `members` gave for
-/// [`MEMBER_NAMES`] (`undefined` where the body is no JSON object): only those the body has
-/// cross over one by one.
+/// [`MEMBER_NAMES`] (`undefined` where the body is no JSON object): only the members the body
+/// has cross over, one by one.
 pub fn response_body(members: JsValue) -> Option<ResponseBody> {
     let read = Members::of(members, MEMBER_NAMES)?;
     Some(ResponseBody::from_members(|index| {

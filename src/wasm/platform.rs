@@ -106,6 +106,27 @@ pub struct Members {
 }
 
 impl Members {
+    /// What glue.js's `members` gave for `names`, `values` (`None` where that is no array).
+    pub fn of(values: JsValue, names: &str) -> Option<Members> {
+        if !values.is_object() {
+            return None;
+        }
+        let values: Array = values.unchecked_into();
+        let count = names.split(',').count() as u32;
+        let length = values.length();
+        // After the members, the bits of those present; none where a reading threw.
+        let (present, read) = if length > count {
+            (values.get(count).as_f64().unwrap_or(0.0) as u32, count)
+        } else {
+            (((1u64 << length.min(32)) - 1) as u32, length)
+        };
+        Some(Members {
+            values,
+            present,
+            read,
+        })
+    }
+
     /// Member `index`'s value; `Err` where it was not read, because reading it (or one before
     /// it) threw.
     pub fn get(&self, index: u32) -> Result<JsValue, ()> {
@@ -118,33 +139,11 @@ impl Members {
 }
 
 /// The members of `object` named in `names` (joined by `,`; at most 31 names), read in one
-/// call where a read of each would cost one each, with their names written once as JS
-/// literals rather than decoded from the `.wasm`'s memory for every read. `undefined` and
-/// `null` have no members; `None` for any other value that is not an object.
+/// call where a read of each would cost a call and a name made anew; `names` crosses once and
+/// glue.js keeps it split. `undefined` and `null` have no members; `None` for any other value
+/// that is not an object.
 pub fn members(object: &JsValue, names: &str) -> Option<Members> {
     Members::of(members_of(object, names), names)
-}
-
-impl Members {
-    /// What glue.js's `members` gave for `names`, `values` (`None` where that is no array).
-    pub fn of(values: JsValue, names: &str) -> Option<Members> {
-        if !values.is_object() {
-            return None;
-        }
-        let values: Array = values.unchecked_into();
-        let count = names.split(',').count() as u32;
-        let length = values.length();
-        let (present, read) = if length > count {
-            (values.get(count).as_f64().unwrap_or(0.0) as u32, count)
-        } else {
-            (((1u64 << length.min(32)) - 1) as u32, length)
-        };
-        Some(Members {
-            values,
-            present,
-            read,
-        })
-    }
 }
 
 /// `target.method(...args)`: a store's `get`, a signal's

@@ -7,10 +7,18 @@
 // the module as wasm-bindgen wrote it. Fails where wasm-bindgen's text is not as expected.
 import { readFileSync, writeFileSync } from "node:fs";
 
-const helper = `/** The warm memo of a TokenClient, where its answers hold now (scripts/warm-path.mjs). */
+// The memo is kept on the client under a symbol, not enumerable: it holds the token's header,
+// which util.inspect, console.log and JSON.stringify of a client must not show.
+const helper = `/** Where a TokenClient keeps its warm memo (scripts/warm-path.mjs). */
+const warmMemoKey = Symbol("sehatmu-auth warm memo");
+/** The warm memo of a TokenClient, where its answers hold now (scripts/warm-path.mjs). */
 function warmMemoOf(client) {
     if (client.__wbg_ptr === 0) return undefined;
-    const memo = client.__warmMemo ?? (client.__warmMemo = client.__memo);
+    let memo = client[warmMemoKey];
+    if (memo === undefined) {
+        memo = client.__memo;
+        Object.defineProperty(client, warmMemoKey, { value: memo });
+    }
     return Date.now() < memo.until && !subscribed(1) ? memo : undefined;
 }
 `;

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { createServer } from "node:http";
+import { inspect } from "node:util";
 import { after, before, beforeEach, describe, test } from "node:test";
 
 import { load, rejection } from "./helpers.js";
@@ -50,6 +51,16 @@ describe("the warm path answers as the module would", () => {
     const answer = await tokens.fetch(`${api.url}/fhir/Patient`);
     assert.equal(await answer.text(), `Bearer ${first.accessToken}`);
     assert.equal(server.requests.length, 1);
+  });
+
+  test("neither util.inspect nor JSON.stringify of a warm client shows its token", async () => {
+    const tokens = client();
+    const { accessToken } = await tokens.getToken();
+    await tokens.getToken();
+    await tokens.authorizationHeader();
+    for (const view of [inspect(tokens, { depth: 5 }), JSON.stringify(tokens), String(tokens), Object.keys(tokens).join()]) {
+      assert.ok(!view.includes(accessToken), view);
+    }
   });
 
   test("once the token is no longer fresh (real clock), the next call starts the refresh", async () => {

@@ -324,42 +324,11 @@ function nodeTarget(req) {
   return typeof req.originalUrl === "string" ? req.originalUrl : req.url ?? "/";
 }
 
-/**
- * A request-target that the URL parser reads the same whether it is resolved against a base URL
- * or appended to that base's root (fuzzed against `new URL(target, base)`): a path that starts
- * with neither `//` nor `/\` (which would name a host), with no tab or newline (which the parser
- * drops before it reads anything).
- */
-const PLAIN_TARGET = /^\/(?![/\\])[^\t\n\r]*$/;
-
-/** `scheme://host` of a Node request → the root URL its targets resolve against, less its `/`: parsed once per host, not per request. */
-const roots = new Map();
-
 /** The URL of a Node request's `Request`: its target resolved against `scheme://Host` (`http://localhost` where that is no URL). */
 function nodeUrl(req, target) {
   const path = target.startsWith("/") ? target : "/";
-  let base;
   try {
-    base = `${req.socket?.encrypted ? "https" : "http"}://${req.headers.host ?? "localhost"}`;
-  } catch {
-    base = "http://localhost";
-  }
-  if (PLAIN_TARGET.test(path)) {
-    let root = roots.get(base);
-    if (root === undefined) {
-      root = resolved("/", base).slice(0, -1);
-      if (roots.size >= 64) roots.clear();
-      roots.set(base, root);
-    }
-    return root + path;
-  }
-  return resolved(path, base);
-}
-
-/** `path` resolved against `base`, or against `http://localhost` where that fails. */
-function resolved(path, base) {
-  try {
-    return new URL(path, base).href;
+    return new URL(path, `${req.socket?.encrypted ? "https" : "http"}://${req.headers.host ?? "localhost"}`).href;
   } catch {
     return new URL(path, "http://localhost").href;
   }

@@ -110,8 +110,18 @@ export async function fetchAnswer(custom, input, init, max, names) {
   return [response.status, text, tooLarge, header("retry-after"), header("date"), raw, read];
 }
 
-/** `names` (joined by `,`) split, by the text they were split from. */
-const nameLists = new Map();
+/** The constant texts the module passes, split into their parts, by text. */
+const splitTexts = new Map();
+
+/** `text` split at `separator`, once for each text the module passes (its lists are constants). */
+function parts(text, separator) {
+  let list = splitTexts.get(text);
+  if (list === undefined) {
+    list = text.split(separator);
+    splitTexts.set(text, list);
+  }
+  return list;
+}
 
 /**
  * The members of `object` named in `names` (joined by `,`), in their order, `undefined` where
@@ -121,11 +131,7 @@ const nameLists = new Map();
  * the members before it only (and no number).
  */
 export function members(object, names) {
-  let list = nameLists.get(names);
-  if (list === undefined) {
-    list = names.split(",");
-    nameLists.set(names, list);
-  }
+  const list = parts(names, ",");
   if (object === undefined || object === null) object = {};
   else if (typeof object !== "object") return null;
   const values = [];
@@ -188,17 +194,13 @@ export function urlParts(text) {
   return parts;
 }
 
-/** `parts` (joined by a line feed) split, by the text they were split from. */
-let initParts = ["", []];
-
 /**
- * `fetch`'s `init` of a token request: `parts` (joined by a line feed) are its method, two
- * headers (name, value), `redirect` and `credentials` (src/core decides them); one object
- * literal, one shape for V8.
+ * `fetch`'s `init` of a token request: `init` (its parts joined by a line feed) holds its
+ * method, two headers (name, value), `redirect` and `credentials` (src/core decides them); one
+ * object literal, one shape for V8.
  */
-export function requestInit(parts, body, signal) {
-  if (parts !== initParts[0]) initParts = [parts, parts.split("\n")];
-  const [method, name1, value1, name2, value2, redirect, credentials] = initParts[1];
+export function requestInit(init, body, signal) {
+  const [method, name1, value1, name2, value2, redirect, credentials] = parts(init, "\n");
   return { method, headers: { [name1]: value1, [name2]: value2 }, body, signal, redirect, credentials };
 }
 

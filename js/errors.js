@@ -3,8 +3,8 @@
 // servers without it. Every other SehatmuError is made by the module (src/wasm/convert.rs),
 // with the same brand.
 //
-// scripts/build.sh turns this file into pkg/errors.cjs for the CommonJS entry: keep it free of
-// imports, with the one `export` line at the end.
+// scripts/node-glue.mjs writes this file into the Node glue, for the CommonJS entry's
+// isSehatmuError: keep it free of imports, with the one `export` line at the end.
 
 /** The brand of src/wasm/convert.rs: `Symbol.for`, so that every copy of the package agrees. */
 const BRAND = Symbol.for("sehatmu-auth.SehatmuError");

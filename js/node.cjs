@@ -18,8 +18,7 @@ if (Number.parseInt(process.versions.v8, 10) < 12) {
   (process.getBuiltinModule?.("node:v8") ?? require("node:v8")).setFlagsFromString("--no-turbo-inline-js-wasm-calls");
 }
 
-const { getToken, TokenClient, TokenClients } = require("../pkg/server/sehatmu_auth.cjs");
-const { isSehatmuError } = require("../pkg/errors.cjs");
+const { getToken, TokenClient, TokenClients, isSehatmuError } = require("../pkg/server/sehatmu_auth.cjs");
 
 /** @type {import("../pkg/index.d.ts").init} */
 function init() {

@@ -46,7 +46,6 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "mock/server.d.ts",
     "mock/server.js",
     "package.json",
-    "pkg/errors.cjs",
     "pkg/index.d.cts",
     "pkg/index.d.ts",
     "pkg/sehatmu_auth.js",
@@ -54,7 +53,6 @@ test("the tarball holds exactly the package's files", { skip: !tarball && "no SE
     "pkg/server/sehatmu_auth.cjs",
     "pkg/server/sehatmu_auth.js",
     "pkg/server/sehatmu_auth_bg.wasm",
-    "pkg/server/sehatmu_auth_bg_wasm.cjs",
   ]);
 });
 

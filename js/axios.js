@@ -5,7 +5,7 @@
 // request that the API answered 401 to once more, with the header that
 // `client.authorizationHeader({ rejected })` gives (the client's rule: one fresh token for every
 // request the old one failed). It imports nothing of axios: it uses the instance it is given.
-import { sehatmuError } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 
 /** The config member that marks a replay: its 401 is the caller's, and its header is kept. */
 const REPLAY = "sehatmuReplay";
@@ -55,9 +55,6 @@ function withoutToken(error) {
   return error;
 }
 
-function invalidArgument(field, must) {
-  return sehatmuError("invalid_argument", `Invalid ${field}: it must be ${must}.`, { field });
-}
 
 /**
  * Adds `client`'s token to every request of the axios `instance`, and replays once a request the

@@ -32,7 +32,8 @@ export interface DurableObjectStoreOptions {
 /**
  * A {@link SharedTokenStore} in the Durable Object `TokenStoreObject`: every isolate of the
  * Worker (and of the other Workers bound to the same class) fetches one token between them, and
- * they share the server's rate-limit wait. Throws a `TypeError` without a namespace.
+ * they share the server's rate-limit wait. Throws an `invalid_argument` SehatmuError without a
+ * namespace (`field: "namespace"`) or with a `name` that is not a non-empty string.
  */
 export function createDurableObjectStore(
   namespace: DurableObjectNamespace<TokenStoreObject> | DurableObjectNamespace,

@@ -17,12 +17,13 @@
 // storage `get`, then calls `put` in the same turn, so no other request can run between the read
 // and the write (and its output gate sends the answer only once the write is stored).
 import { DurableObject } from "cloudflare:workers";
+import { invalidArgument } from "./errors.js";
 
 const DEFAULT_NAME = "sehatmu-auth";
 
 /** `ttlMs` as whole milliseconds, at least 1. */
 function lifetime(ttlMs) {
-  if (typeof ttlMs !== "number" || Number.isNaN(ttlMs)) throw new TypeError(`ttlMs must be a number of milliseconds, not ${ttlMs}`);
+  if (typeof ttlMs !== "number" || Number.isNaN(ttlMs)) throw invalidArgument("ttlMs", "a number of milliseconds");
   return Math.max(1, Math.ceil(ttlMs));
 }
 
@@ -98,9 +99,9 @@ export class TokenStoreObject extends DurableObject {
 /** @type {import("./durable-object.d.ts").createDurableObjectStore} */
 export function createDurableObjectStore(namespace, { name = DEFAULT_NAME } = {}) {
   if (typeof namespace?.idFromName !== "function" || typeof namespace?.get !== "function") {
-    throw new TypeError("createDurableObjectStore needs the Durable Object namespace TokenStoreObject is bound to (env.<binding>)");
+    throw invalidArgument("namespace", "the Durable Object namespace TokenStoreObject is bound to (env.<binding>)");
   }
-  if (typeof name !== "string" || name === "") throw new TypeError("createDurableObjectStore's name must be a non-empty string");
+  if (typeof name !== "string" || name === "") throw invalidArgument("name", "a non-empty string");
   let id;
   // A stub for each call: a stub belongs to the request it was made in, and one whose call failed
   // may stay broken, while the store lives as long as the TokenClient, across requests.

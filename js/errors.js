@@ -25,9 +25,14 @@ function sehatmuError(code, message, fields, cause) {
   return Object.assign(error, { code }, fields);
 }
 
+/** An `invalid_argument` SehatmuError for the option or argument `field`, which `must` be … (its message as the .wasm writes them). */
+function invalidArgument(field, must) {
+  return sehatmuError("invalid_argument", `Invalid ${field}: it must be ${must}.`, { field });
+}
+
 /** A `network_error` SehatmuError for a .wasm that could not be loaded (`cause`: why). */
 function loadError(cause) {
   return sehatmuError("network_error", `Could not load the sehatmu-auth WebAssembly module: ${cause?.message ?? cause}`, {}, cause);
 }
 
-export { isSehatmuError, loadError, sehatmuError };
+export { invalidArgument, isSehatmuError, loadError, sehatmuError };

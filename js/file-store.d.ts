@@ -29,5 +29,5 @@ export interface FileStore extends SharedTokenStore {
   lock(key: string, ttlMs: number): Promise<FileStoreRelease | null>;
 }
 
-/** Throws a `TypeError` without a `dir`; touches the disk only when first used. */
+/** Throws an `invalid_argument` SehatmuError (`field: "dir"`) without a `dir`; touches the disk only when first used. */
 export function createFileStore(options: FileStoreOptions): FileStore;

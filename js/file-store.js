@@ -17,6 +17,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import { join, resolve } from "node:path";
+import { invalidArgument } from "./errors.js";
 
 const FOLDER_MODE = 0o700;
 const FILE_MODE = 0o600;
@@ -39,7 +40,7 @@ function isObject(value) {
 
 /** `ttlMs` as whole milliseconds, at least 1. */
 function lifetime(ttlMs) {
-  if (typeof ttlMs !== "number" || Number.isNaN(ttlMs)) throw new TypeError(`ttlMs must be a number of milliseconds, not ${ttlMs}`);
+  if (typeof ttlMs !== "number" || Number.isNaN(ttlMs)) throw invalidArgument("ttlMs", "a number of milliseconds");
   return Math.max(1, Math.ceil(ttlMs));
 }
 
@@ -193,7 +194,7 @@ function takeLock(dir, key, ms) {
 export function createFileStore(options) {
   const given = isObject(options) ? options.dir : undefined;
   if (typeof given !== "string" || given === "") {
-    throw new TypeError("createFileStore needs { dir }: the folder to keep the tokens in");
+    throw invalidArgument("dir", "the folder to keep the tokens in, a non-empty string");
   }
   const dir = resolve(given);
   const entry = (key) => `${hashed(key)}.json`;

@@ -8,7 +8,7 @@
 // request the old one failed), and hands ky the replay's response; `beforeRetry` rejects a
 // token failure as it is, where ky would retry it. It imports nothing of ky: it uses the
 // request and options ky hands its hooks.
-import { isSehatmuError, sehatmuError } from "./errors.js";
+import { invalidArgument, isSehatmuError } from "./errors.js";
 
 // ky's rule for the options that it passes to `fetch` beside the Request (ky's
 // `findUnknownOptions`): neither a RequestInit member, which the Request holds, nor its own.
@@ -31,7 +31,7 @@ function fetchOptions(request, options) {
  */
 export function tokenClientHooks(client) {
   if (typeof client?.authorizationHeader !== "function") {
-    throw sehatmuError("invalid_argument", "Invalid client: it must be a TokenClient.", { field: "client" });
+    throw invalidArgument("client", "a TokenClient");
   }
   return {
     beforeRequest: [

@@ -21,12 +21,7 @@
 // `ServerResponse` instead.
 
 import { InternalProxyRoutes, internalProxyLists } from "#proxy-rules";
-import { isSehatmuError, sehatmuError } from "./errors.js";
-
-/** An `invalid_argument` SehatmuError, as the .wasm builds them. */
-function invalidArgument(field, must) {
-  return sehatmuError("invalid_argument", `Invalid ${field}: it must be ${must}.`, { field });
-}
+import { invalidArgument, isSehatmuError } from "./errors.js";
 
 // The core's lists (src/core/proxy.rs), read once: the browser's request headers that reach the
 // API; the response headers that never come back (hop-by-hop ones, cookies, the API's own

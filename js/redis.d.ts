@@ -21,6 +21,7 @@ export interface RedisStoreOptions {
  * A {@link SharedTokenStore} on Redis: one process of many fetches the token (the others
  * wait for it in Redis), and the server's rate-limit wait is shared. Tokens are JSON with a TTL;
  * the lock is `SET NX PX` with a token-checked release. Fails at once while the client is not
- * connected, so that `TokenClient` falls back to fetching on its own.
+ * connected, so that `TokenClient` falls back to fetching on its own. Throws an
+ * `invalid_argument` SehatmuError (`field: "client"`) for anything but such a client.
  */
 export function createRedisStore(client: NodeRedisClientLike | IORedisClientLike, options?: RedisStoreOptions): SharedTokenStore;

@@ -6,6 +6,7 @@
 // (instead of letting the command wait in the client's offline queue), and TokenClient then
 // fetches on its own.
 import { randomUUID } from "node:crypto";
+import { invalidArgument } from "./errors.js";
 
 /** Deletes the lock only where it is still ours: a holder whose lock expired must not free another's. */
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
@@ -26,7 +27,7 @@ function commandSender(client) {
       return client.sendCommand(args.map(String));
     };
   }
-  throw new TypeError("createRedisStore needs a connected `redis` (node-redis v4+) or `ioredis` client");
+  throw invalidArgument("client", "a connected `redis` (node-redis v4+) or `ioredis` client");
 }
 
 /** @type {import("./redis.d.ts").createRedisStore} */

@@ -11,7 +11,7 @@
 // with a stream or iterable body. A token failure reaches the caller's handler as
 // `onResponseError`, the SehatmuError as it is. It imports nothing of undici: undici 7's handler
 // API (`onRequestStart`, `onResponseStart`, …) is a protocol of plain objects.
-import { sehatmuError } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 
 /** The API's answer that turns a request's token down. */
 const REJECTED = 401;
@@ -177,7 +177,7 @@ class TokenCall {
  */
 export function tokenClientInterceptor(client) {
   if (typeof client?.authorizationHeader !== "function") {
-    throw sehatmuError("invalid_argument", "Invalid client: it must be a TokenClient.", { field: "client" });
+    throw invalidArgument("client", "a TokenClient");
   }
   return (dispatch) =>
     function sehatmuTokenClient(options, handler) {

@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 
 import { callsAfterRevocation, callsOnCue, entryPath, fileStorePath, load, rejection } from "./helpers.js";
 
-const { TokenClient, mock } = await load();
+const { TokenClient, isSehatmuError, mock } = await load();
 const { createFileStore } = await import(fileStorePath());
 const [DEMO] = mock.DEMO_CLIENTS;
 const demo = { clientId: DEMO.clientId, clientSecret: DEMO.clientSecret };
@@ -157,7 +157,9 @@ test("get honours the entry's ttl; delete removes it; bad options throw", async 
   await store.delete("k");
   assert.equal(await store.get("k"), null);
   await store.delete("never-set");
-  for (const bad of [undefined, {}, { dir: "" }, { dir: 42 }]) assert.throws(() => createFileStore(bad), TypeError);
+  for (const bad of [undefined, {}, { dir: "" }, { dir: 42 }]) {
+    assert.throws(() => createFileStore(bad), (error) => isSehatmuError(error) && error.code === "invalid_argument" && error.field === "dir");
+  }
 });
 
 test("the lock: one holder, expiry after its ttl, release by its holder only", async () => {

@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import { callsAfterRevocation, callsOnCue, closedPort, entryPath, load, redisStorePath, startRedis } from "./helpers.js";
 
 const require = createRequire(import.meta.url);
-const { TokenClient, mock } = await load();
+const { TokenClient, isSehatmuError, mock } = await load();
 const { createRedisStore } = await import(redisStorePath());
 const { createClient } = require("redis");
 const [DEMO] = mock.DEMO_CLIENTS;
@@ -63,6 +63,12 @@ function child(prefix, options, body) {
 }
 
 const demo = { clientId: DEMO.clientId, clientSecret: DEMO.clientSecret };
+
+test("anything but a redis or ioredis client is invalid_argument for client", () => {
+  for (const bad of [undefined, null, {}, { call() {} }, "redis://127.0.0.1"]) {
+    assert.throws(() => createRedisStore(bad), (error) => isSehatmuError(error) && error.code === "invalid_argument" && error.field === "client");
+  }
+});
 
 test("8 processes × 200 concurrent getToken() on a cold cache: one request", async () => {
   server.reset();

@@ -27,7 +27,8 @@ const [DEMO, OTHER] = DEMO_CLIENTS;
  * client id (made on first use, on the store named `store`), or the error's code. `?lock&n`: n
  * concurrent tries at the store's lock `lock` (never released: it expires), and how many took
  * it. `?stale`: a release after the lock expired and was taken over. `?put&ttl`: a shared wait
- * stored under `put` for `ttl` ms. Every answer names the
+ * stored under `put` for `ttl` ms. `?bad`: what createDurableObjectStore throws for bad
+ * arguments. Every answer names the
  * isolate, a random id made on its first request.
  */
 const worker = (exportsObject) => `import { TokenClient } from "sehatmu-auth";
@@ -41,6 +42,17 @@ export default {
   async fetch(request, env) {
     isolate ??= crypto.randomUUID();
     const params = new URL(request.url).searchParams;
+    if (params.has("bad")) {
+      const refusals = [[undefined], [{}], [env.TOKENS, { name: "" }], [env.TOKENS, { name: 5 }]].map((args) => {
+        try {
+          createDurableObjectStore(...args);
+          return "accepted";
+        } catch (error) {
+          return [error.name, error.code, error.field].join(" ");
+        }
+      });
+      return Response.json({ isolate, refusals });
+    }
     const store = createDurableObjectStore(env.TOKENS, { name: params.get("store") ?? undefined });
     if (params.has("lock")) {
       const n = Number(params.get("n"));
@@ -184,6 +196,16 @@ describe("sehatmu-auth/durable-object: eight Workers, one Durable Object", { ski
     assert.equal(mock.requests.length, 1, "one token request for the fleet");
     const [token] = mock.tokens.keys();
     assert.deepEqual(new Set(all.map((answer) => answer.token ?? JSON.stringify(answer))), new Set([token]));
+  });
+
+  test("a missing namespace or a bad name is invalid_argument", async () => {
+    const { refusals } = await fleet.one(0, { bad: "" });
+    assert.deepEqual(refusals, [
+      "SehatmuError invalid_argument namespace",
+      "SehatmuError invalid_argument namespace",
+      "SehatmuError invalid_argument name",
+      "SehatmuError invalid_argument name",
+    ]);
   });
 
   test("a wrong secret: one token request; the isolate that sent it gets invalid_credentials, every other call rate_limited", async () => {

@@ -230,7 +230,7 @@ export function runtimeGlobals(workerdAgent) {
   return found;
 }
 
-/** `new Date(ms).toISOString()`: given only instants of the years 0000 to 9999 (src/core decides). */
+/** `new Date(ms).toISOString()`, for the browser build: given only instants of the years 0000 to 9999 (src/core decides; the server build formats with the core's `format_iso`). */
 export function isoString(ms) {
   return new Date(ms).toISOString();
 }

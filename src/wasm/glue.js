@@ -230,7 +230,10 @@ export function runtimeGlobals(workerdAgent) {
   return found;
 }
 
-/** `new Date(ms).toISOString()`, for the browser build: given only instants of the years 0000 to 9999 (src/core decides; the server build formats with the core's `format_iso`). */
+/**
+ * `new Date(ms).toISOString()`, for the browser build (the server build writes it with the
+ * core's `format_iso`): given only instants of the years 0000 to 9999 (src/core decides).
+ */
 export function isoString(ms) {
   return new Date(ms).toISOString();
 }

@@ -82,5 +82,8 @@ export interface NodeResponseLike {
  * `handler` as a Node listener, for `http.createServer(listener)` and Express
  * (`app.use("/sehatmu", listener)`, mounted before any body parser: it reads the body itself).
  * With Express, `prefix` is the whole mount path: the listener reads `req.originalUrl`.
+ * A client that goes away aborts the API request; the `Request` that a `createProxy` handler's
+ * `authorize` receives has no signal of the connection (one that a handler of your own
+ * receives has).
  */
 export function toNodeListener(handler: ProxyHandler): (req: NodeRequestLike, res: NodeResponseLike) => void;

@@ -55,7 +55,6 @@ function withoutToken(error) {
   return error;
 }
 
-
 /**
  * Adds `client`'s token to every request of the axios `instance`, and replays once a request the
  * API answered 401 to. Returns `detach()`, which ejects both interceptors.

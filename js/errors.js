@@ -25,7 +25,10 @@ function sehatmuError(code, message, fields, cause) {
   return Object.assign(error, { code }, fields);
 }
 
-/** An `invalid_argument` SehatmuError for the option or argument `field`, which `must` be … (its message as the .wasm writes them). */
+/**
+ * An `invalid_argument` SehatmuError for the option or argument `field`, which `must` be what
+ * the message says: the message as the .wasm writes it.
+ */
 function invalidArgument(field, must) {
   return sehatmuError("invalid_argument", `Invalid ${field}: it must be ${must}.`, { field });
 }

@@ -2,8 +2,8 @@
 //! lives here, so each one is tested natively with canned inputs.
 //!
 //! - [`build_request`] turns checked arguments into the exact token request; [`no_answer`]
-//!   decides what an exchange without an answer failed of; [`interpret`] turns `(status, headers, body)` into a [`Token`] or an [`Error`]
-//!   with its [`ErrorCode`].
+//!   decides what an exchange without an answer failed of; [`interpret`] turns `(status,
+//!   headers, body)` into a [`Token`] or an [`Error`] with its [`ErrorCode`].
 //! - [`Cache`] is a `TokenClient`'s state (its token, the server's wait, the clock offset) and
 //!   its [`Plan`] for each call; [`Refresh`] is one refresh, as a state machine: the store, the
 //!   lock, the fetch, its retries ([`retry_delay_ms`]); [`client_settings`] checks the options.

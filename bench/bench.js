@@ -370,7 +370,7 @@ async function coldStartPhases(baseUrl) {
   for (let i = 0; i < 15; i++) for (const [n, ms] of JSON.parse(await runNode(source)).entries()) phases[n].push(ms);
   const labels = [
     "compile the .wasm (new WebAssembly.Module)",
-    "load the entry: its JavaScript, the base64 bytes it holds, instantiate (on Node 20 with fetch's undici, loaded before its V8 flag)",
+    "load the entry: its JavaScript, the base64 bytes it holds, instantiate",
     "first getToken(), Node's first fetch included",
   ];
   for (const [n, label] of labels.entries()) row("cold start phases", `${label}, median of 15 processes`, `${stats(phases[n]).median.toFixed(1)} ms`);

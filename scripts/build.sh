@@ -16,14 +16,21 @@ glue=target/wasm-bindgen
 rm -rf "$glue" pkg
 mkdir -p pkg/server
 
-# build NAME OUT CARGO-FLAGS…: cargo, then wasm-bindgen's nodejs and web glues into $glue/NAME,
-# the .wasm optimised once for both, its import and export names shortened in both glues.
+# build NAME OUT RUSTFLAGS CARGO-FLAGS…: cargo, then wasm-bindgen's nodejs and web glues into
+# $glue/NAME, the .wasm optimised once for both, its import and export names shortened in both
+# glues. RUSTFLAGS with -Ctarget-feature=-reference-types: JS values cross through a table of the
+# glue's, not as externrefs (why: scripts/no-reference-types.mjs).
 build() {
-  local name=$1 out=$2
-  shift 2
-  RUSTFLAGS="$remap" cargo build --quiet --release --lib --target wasm32-unknown-unknown \
+  local name=$1 out=$2 flags=$3
+  shift 3
+  RUSTFLAGS="$remap $flags" cargo build --quiet --release --lib --target wasm32-unknown-unknown \
     --target-dir "target/$name" "$@"
   local wasm="target/$name/wasm32-unknown-unknown/release/sehatmu_auth.wasm"
+  if [[ $flags == *-reference-types* ]]; then
+    mkdir -p "$glue/$name"
+    node scripts/no-reference-types.mjs "$wasm" "$glue/$name/sehatmu_auth.wasm"
+    wasm="$glue/$name/sehatmu_auth.wasm"
+  fi
   # The declarations come from the Rust (its doc comments, typescript_custom_section and
   # unchecked_*_type attributes).
   wasm-bindgen --target nodejs --out-dir "$glue/$name/node" "$wasm"
@@ -39,12 +46,12 @@ build() {
   node scripts/minify-names.mjs "$glue/$name/optimised.wasm" "$out/sehatmu_auth_bg.wasm" \
     "$out/sehatmu_auth.cjs" "$out/sehatmu_auth.js"
 }
-build server pkg/server
+build server pkg/server -Ctarget-feature=-reference-types
 # The warm path of TokenClient in the server glues (why: src/wasm/warm.rs).
 node scripts/warm-path.mjs pkg/server/sehatmu_auth.cjs pkg/server/sehatmu_auth.js
 # The Node glue with the .wasm's bytes and isSehatmuError in it: one file for the entry to load.
 node scripts/node-glue.mjs pkg/server/sehatmu_auth.cjs pkg/server/sehatmu_auth_bg.wasm js/errors.js
-build browser pkg --no-default-features
+build browser pkg "" --no-default-features
 # Only the web glue of the browser build ships. It is what a page with no bundler downloads, so
 # it ships minified, as a bundler would make it (esbuild, no syntax lowered): 6.4 -> 3.8 KB
 # gzipped. The server glues stay as wasm-bindgen wrote them, readable in a Node stack trace.

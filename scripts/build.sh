@@ -47,6 +47,14 @@ build() {
     "$out/sehatmu_auth.cjs" "$out/sehatmu_auth.js"
 }
 build server pkg/server -Ctarget-feature=-reference-types
+# Its glues pass JS values through their table, and no export returns an externref. (`! grep`
+# would not stop the script: `set -e` ignores a negated command.)
+for file in pkg/server/sehatmu_auth.cjs pkg/server/sehatmu_auth.js; do
+  if ! grep -q 'function addHeapObject' "$file" || grep -q 'ExternrefTable' "$file"; then
+    echo "$file: wasm-bindgen wrote externref glue for the server build" >&2
+    exit 1
+  fi
+done
 # The warm path of TokenClient in the server glues (why: src/wasm/warm.rs).
 node scripts/warm-path.mjs pkg/server/sehatmu_auth.cjs pkg/server/sehatmu_auth.js
 # The Node glue with the .wasm's bytes and isSehatmuError in it: one file for the entry to load.
@@ -71,7 +79,10 @@ grep -q 'new URL("sehatmu_auth_bg.wasm",import.meta.url)' pkg/sehatmu_auth.js
 # project compiled without TypeScript's `esnext.disposable` lib rejects; the method is still
 # there at run time where the platform has `Symbol.dispose`.
 grep -v '^ *\[Symbol\.dispose\](): void;$' "$glue/server/node/sehatmu_auth.d.ts" | cat - js/loader.d.ts > pkg/index.d.ts
-! grep -q 'Symbol.dispose' pkg/index.d.ts
+if grep -q 'Symbol.dispose' pkg/index.d.ts; then
+  echo "pkg/index.d.ts still declares [Symbol.dispose]" >&2
+  exit 1
+fi
 cp pkg/index.d.ts pkg/index.d.cts
 size() { gzip -9 -c "$@" | wc -c; }
 echo "pkg/ built: browser .wasm $(wc -c < pkg/sehatmu_auth_bg.wasm) B ($(size pkg/sehatmu_auth_bg.wasm) B gzipped)," \

@@ -351,9 +351,8 @@ async function coldStart(baseUrl) {
  * Where the cold start of the Node entry goes, median ms of each phase over fresh processes:
  * compiling the .wasm's bytes (read from the shipped file beforehand), the rest of loading the
  * entry (reading and compiling its one JavaScript file, decoding the base64 bytes it holds, and
- * instantiating: its compile finds the module V8 already compiled; on Node 20 the entry also
- * loads undici first, see js/node.cjs), and the first `getToken()` (Node's first `fetch`
- * included, as in the floor's first call).
+ * instantiating: its compile finds the module V8 already compiled), and the first `getToken()`
+ * (Node's first `fetch` included, as in the floor's first call).
  */
 async function coldStartPhases(baseUrl) {
   const path = (file) => JSON.stringify(new URL(file, ROOT).pathname);
